@@ -1,0 +1,50 @@
+# onramp — `make help` lists the targets.
+
+SHELL := bash
+CARGO ?= cargo
+# Browser tests drive this binary; `make test` builds it first.
+ONRAMP_BIN ?= $(CURDIR)/target/release/onramp
+
+include mk/vendor.mk
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-deps check fmt clippy release unit
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+run: ## Build and serve http://localhost:8080 on ./onramp.db (prints the first admin password)
+	$(CARGO) run --release -- serve
+
+release: ## Build the release binary (target/release/onramp)
+	$(CARGO) build --release --locked
+
+test-deps: ## Install what the tests need (chromium, chromedriver, wg) when run as root
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v wg >/dev/null 2>&1 || missing="$$missing wireguard-tools"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing test dependencies:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else \
+			echo "The tests need:$$missing. Install them with:"; \
+			echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+test: test-deps release ## Run every test: unit, integration, real SMTP, browser
+	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) test --locked --all-targets -- --test-threads=2
+
+unit: ## Only the fast unit tests
+	$(CARGO) test --locked --lib
+
+fmt: ## Check formatting
+	$(CARGO) fmt --all -- --check
+
+clippy: ## Lint with warnings as errors
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+check: fmt clippy vendor-check test ## Everything CI runs: fmt, clippy, pinned assets, tests

@@ -1,0 +1,45 @@
+# Vendored front-end dependencies. Included by the main Makefile; also usable alone:
+#   make -f mk/vendor.mk vendor        refetch htmx from the npm registry and verify it
+#   make -f mk/vendor.mk vendor-check  verify the committed copy (no network; for CI)
+#
+# To update htmx: change HTMX_VERSION, set the three hashes to the new values (run
+# `npm pack htmx.org@<version>` in a scratch directory and `sha256sum` the tarball and the
+# files inside it), run `make vendor`, then update assets/vendor/README.md.
+
+# Paths are relative to this file, so the fragment works from any working directory.
+VENDOR_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+VENDOR_DIR  := $(VENDOR_ROOT)/assets/vendor
+
+HTMX_VERSION        := 2.0.11
+# SHA-256 of the npm tarball htmx.org-$(HTMX_VERSION).tgz.
+HTMX_TGZ_SHA256     := 165a2655073e9e6e55e307a7c74e8ebcdb76afb7701f9c16cfd106a13add408e
+# SHA-256 of package/dist/htmx.min.js and package/LICENSE inside it.
+HTMX_MIN_SHA256     := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
+HTMX_LICENSE_SHA256 := d3d2456f76414f2456104660ebd65aff1c04cd7966b942bdabd63f3cdb316a38
+
+.PHONY: vendor vendor-check
+
+# `npm pack` downloads from whatever registry npm is configured to use; the pinned hash,
+# not the registry, is what we trust. Files are written to a temporary name first so a
+# failed run never leaves a half-updated assets/vendor/.
+vendor: ## Fetch htmx $(HTMX_VERSION) from npm, verify it, copy it into assets/vendor/
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tgz="htmx.org-$(HTMX_VERSION).tgz"; \
+	( cd "$$tmp" && npm pack --ignore-scripts --silent "htmx.org@$(HTMX_VERSION)" >/dev/null ); \
+	( cd "$$tmp" && echo "$(HTMX_TGZ_SHA256)  $$tgz" | sha256sum -c --strict - ); \
+	tar -xzf "$$tmp/$$tgz" -C "$$tmp" package/dist/htmx.min.js package/LICENSE; \
+	( cd "$$tmp/package" && printf '%s  %s\n' \
+		"$(HTMX_MIN_SHA256)" dist/htmx.min.js \
+		"$(HTMX_LICENSE_SHA256)" LICENSE | sha256sum -c --strict - ); \
+	mkdir -p "$(VENDOR_DIR)"; \
+	cp "$$tmp/package/dist/htmx.min.js" "$(VENDOR_DIR)/htmx.min.js.tmp"; \
+	cp "$$tmp/package/LICENSE" "$(VENDOR_DIR)/htmx.LICENSE.tmp"; \
+	mv "$(VENDOR_DIR)/htmx.min.js.tmp" "$(VENDOR_DIR)/htmx.min.js"; \
+	mv "$(VENDOR_DIR)/htmx.LICENSE.tmp" "$(VENDOR_DIR)/htmx.LICENSE"; \
+	echo "vendored htmx $(HTMX_VERSION) into $(VENDOR_DIR)"
+
+vendor-check: ## Verify the committed assets/vendor/ files against the pinned hashes
+	@cd "$(VENDOR_DIR)" && printf '%s  %s\n' \
+		"$(HTMX_MIN_SHA256)" htmx.min.js \
+		"$(HTMX_LICENSE_SHA256)" htmx.LICENSE | sha256sum -c --strict -

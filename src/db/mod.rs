@@ -1,0 +1,123 @@
+//! SQLite storage: the pool with its pragmas, migrations, and one repository module per table.
+//! Repositories are plain sync functions over a `&Connection`; services own transactions.
+
+pub mod audit;
+pub mod migrate;
+pub mod sessions;
+pub mod settings;
+pub mod users;
+
+use crate::error::AppError;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+/// A pooled connection.
+pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").finish_non_exhaustive()
+    }
+}
+
+/// Applies the pragmas every connection needs (SECURITY.md: WAL, synchronous=FULL,
+/// foreign keys, a busy timeout so a held write lock delays instead of failing).
+pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        let manager = SqliteConnectionManager::file(path).with_init(|c| configure(c));
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(15))
+            .build(manager)
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
+        let db = Self { pool };
+        let mut conn = db.pool.get()?;
+        migrate::run(&mut conn)?;
+        Ok(db)
+    }
+
+    /// A connection from the pool, for blocking code (CLI, tests).
+    pub fn conn(&self) -> Result<Conn, AppError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` on a pooled connection off the async workers.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction off the async workers; commits when `f`
+    /// returns `Ok`, rolls back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            write_tx(&mut conn, f)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+}
+
+/// Runs `f` in a `BEGIN IMMEDIATE` transaction on `conn`; commits on `Ok`.
+pub fn write_tx<T>(
+    conn: &mut Connection,
+    f: impl FnOnce(&Transaction<'_>) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+/// Whether `e` is a UNIQUE constraint violation.
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// An in-memory database with every migration applied; for unit tests.
+#[cfg(test)]
+pub fn test_connection() -> Connection {
+    let mut conn = Connection::open_in_memory().unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    migrate::run(&mut conn).unwrap();
+    conn
+}

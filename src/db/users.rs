@@ -1,0 +1,318 @@
+//! The `user` table.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// A user as stored.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub username: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email address.
+    pub email: String,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// May use the admin screens.
+    pub is_admin: bool,
+    /// May log in and enroll.
+    pub is_active: bool,
+    /// Argon2id PHC string; `None` until enrolled.
+    pub password_hash: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+impl UserRow {
+    /// Whether the user has a password.
+    pub fn is_enrolled(&self) -> bool {
+        self.password_hash.is_some()
+    }
+}
+
+/// A row of the users list.
+#[derive(Debug, Clone)]
+pub struct UserListRow {
+    /// The user.
+    pub user: UserRow,
+    /// How many devices they have.
+    pub device_count: i64,
+}
+
+/// A user to insert.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    /// Login name.
+    pub username: &'a str,
+    /// First name.
+    pub first_name: &'a str,
+    /// Last name.
+    pub last_name: &'a str,
+    /// Email address.
+    pub email: &'a str,
+    /// Phone number.
+    pub phone: Option<&'a str>,
+    /// Admin flag.
+    pub is_admin: bool,
+    /// Password hash, if set now.
+    pub password_hash: Option<&'a str>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, username, first_name, last_name, email, phone, is_admin, is_active, password_hash, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        username: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        email: r.get(4)?,
+        phone: r.get(5)?,
+        is_admin: r.get(6)?,
+        is_active: r.get(7)?,
+        password_hash: r.get(8)?,
+        created_at: r.get(9)?,
+    })
+}
+
+/// Inserts a user and returns its id.
+pub fn insert(conn: &Connection, u: &NewUser<'_>) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO user (username, first_name, last_name, email, phone, is_admin, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![u.username, u.first_name, u.last_name, u.email, u.phone, u.is_admin, u.password_hash, u.created_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The user with this id.
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row(&format!("SELECT {COLUMNS} FROM user WHERE id = ?1"), [id], from_row)
+        .optional()
+}
+
+/// The user with this username (case-insensitive).
+pub fn find_by_username(conn: &Connection, username: &str) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM user WHERE username = ?1"),
+        [username],
+        from_row,
+    )
+    .optional()
+}
+
+/// The username of whoever has this email (case-insensitive), other than `except_id`.
+pub fn email_owner(conn: &Connection, email: &str, except_id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT username FROM user WHERE email = ?1 AND id != ?2",
+        params![email, except_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Replaces a user's profile fields.
+pub fn update_profile(
+    conn: &Connection,
+    id: i64,
+    first_name: &str,
+    last_name: &str,
+    email: &str,
+    phone: Option<&str>,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE user SET first_name = ?2, last_name = ?3, email = ?4, phone = ?5 WHERE id = ?1",
+        params![id, first_name, last_name, email, phone],
+    )
+}
+
+/// Turns a user on or off.
+pub fn set_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<usize> {
+    conn.execute("UPDATE user SET is_active = ?2 WHERE id = ?1", params![id, active])
+}
+
+/// Sets a user's password hash.
+pub fn set_password_hash(conn: &Connection, id: i64, hash: &str) -> rusqlite::Result<usize> {
+    conn.execute("UPDATE user SET password_hash = ?2 WHERE id = ?1", params![id, hash])
+}
+
+/// Deletes a user (devices and sessions go with it).
+pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM user WHERE id = ?1", [id])
+}
+
+/// Number of users.
+pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM user", [], |r| r.get(0))
+}
+
+/// Number of active admins other than `except_id`.
+pub fn other_active_admins(conn: &Connection, except_id: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM user WHERE is_admin = 1 AND is_active = 1 AND id != ?1",
+        [except_id],
+        |r| r.get(0),
+    )
+}
+
+/// Most search candidates looked at; beyond this the list says "more than".
+pub const SEARCH_CAP: i64 = 1000;
+
+/// How many users a listing found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Exactly this many.
+    Exact(i64),
+    /// More than [`SEARCH_CAP`]; the search should be narrowed.
+    AtLeast(i64),
+}
+
+/// One page of the users list, sorted by username.
+///
+/// Without a query the page walks the username index. With one, every word must be a
+/// case-insensitive prefix of the username, first name, last name or email. The first word
+/// drives four index range scans, each capped at [`SEARCH_CAP`] rows, so a search costs the
+/// same on 100,000 users as on 100.
+pub fn list(
+    conn: &Connection,
+    query: &str,
+    limit: i64,
+    offset: i64,
+) -> rusqlite::Result<(Vec<UserListRow>, Total)> {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .take(4)
+        .collect();
+    let select = format!(
+        "SELECT {COLUMNS}, (SELECT count(*) FROM device d WHERE d.user_id = user.id) FROM user"
+    );
+    let map = |r: &Row<'_>| {
+        Ok(UserListRow {
+            user: from_row(r)?,
+            device_count: r.get(10)?,
+        })
+    };
+    let Some(first) = words.first() else {
+        let total = count(conn)?;
+        let mut stmt = conn.prepare_cached(&format!("{select} ORDER BY username LIMIT ?1 OFFSET ?2"))?;
+        let rows = stmt.query_map(params![limit, offset], map)?.collect::<Result<_, _>>()?;
+        return Ok((rows, Total::Exact(total)));
+    };
+    let upper = format!("{first}\u{10FFFF}");
+    // Words after the first narrow the candidates; bound as parameters ?3.. below.
+    let mut extra = String::new();
+    for i in 1..words.len() {
+        let p = i + 2;
+        extra.push_str(&format!(
+            " AND (username >= ?{p} AND username < ?{p} || char(1114111)
+               OR first_name >= ?{p} AND first_name < ?{p} || char(1114111)
+               OR last_name >= ?{p} AND last_name < ?{p} || char(1114111)
+               OR email >= ?{p} AND email < ?{p} || char(1114111))"
+        ));
+    }
+    let candidates = format!(
+        "WITH hit(id) AS (
+           SELECT id FROM (SELECT id FROM user WHERE username >= ?1 AND username < ?2 LIMIT {SEARCH_CAP})
+           UNION SELECT id FROM (SELECT id FROM user WHERE first_name >= ?1 AND first_name < ?2 LIMIT {SEARCH_CAP})
+           UNION SELECT id FROM (SELECT id FROM user WHERE last_name >= ?1 AND last_name < ?2 LIMIT {SEARCH_CAP})
+           UNION SELECT id FROM (SELECT id FROM user WHERE email >= ?1 AND email < ?2 LIMIT {SEARCH_CAP})
+         )"
+    );
+    let filter = format!("id IN (SELECT id FROM hit){extra}");
+    let mut values: Vec<rusqlite::types::Value> = vec![first.clone().into(), upper.into()];
+    for w in &words[1..] {
+        values.push(w.clone().into());
+    }
+    let count_sql = format!("{candidates} SELECT count(*) FROM user WHERE {filter}");
+    let found: i64 = conn
+        .prepare_cached(&count_sql)?
+        .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
+    let page_sql = format!(
+        "{candidates} {select} WHERE {filter} ORDER BY username LIMIT ?{l} OFFSET ?{o}",
+        l = values.len() + 1,
+        o = values.len() + 2
+    );
+    values.push(limit.into());
+    values.push(offset.into());
+    let rows = conn
+        .prepare_cached(&page_sql)?
+        .query_map(rusqlite::params_from_iter(values.iter()), map)?
+        .collect::<Result<_, _>>()?;
+    let total = if found >= SEARCH_CAP {
+        Total::AtLeast(found)
+    } else {
+        Total::Exact(found)
+    };
+    Ok((rows, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_connection;
+
+    fn add(conn: &Connection, username: &str, first: &str, last: &str) -> i64 {
+        insert(
+            conn,
+            &NewUser {
+                username,
+                first_name: first,
+                last_name: last,
+                email: &format!("{username}@example.com"),
+                phone: None,
+                is_admin: false,
+                password_hash: None,
+                created_at: 0,
+            },
+        )
+        .unwrap()
+    }
+
+    fn names(conn: &Connection, q: &str) -> Vec<String> {
+        list(conn, q, 50, 0).unwrap().0.into_iter().map(|r| r.user.username).collect()
+    }
+
+    #[test]
+    fn search_matches_prefixes_of_every_field_case_insensitively() {
+        let conn = test_connection();
+        add(&conn, "jnowak", "Jan", "Nowak");
+        add(&conn, "akowalska", "Anna", "Kowalska");
+        add(&conn, "zjan", "Zofia", "Janik");
+        assert_eq!(names(&conn, "JAN"), ["jnowak", "zjan"]);
+        assert_eq!(names(&conn, "kow"), ["akowalska"]);
+        assert_eq!(names(&conn, "zjan@"), ["zjan"]);
+        assert_eq!(names(&conn, "jan now"), ["jnowak"]);
+        assert_eq!(names(&conn, "owak"), Vec::<String>::new());
+        assert_eq!(names(&conn, ""), ["akowalska", "jnowak", "zjan"]);
+        assert_eq!(names(&conn, "%"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn listing_pages_and_counts() {
+        let conn = test_connection();
+        for i in 0..30 {
+            add(&conn, &format!("user{i:03}"), "U", "Ser");
+        }
+        let (rows, total) = list(&conn, "", 10, 20).unwrap();
+        assert_eq!(total, Total::Exact(30));
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows[0].user.username, "user020");
+        let (_, total) = list(&conn, "user01", 10, 0).unwrap();
+        assert_eq!(total, Total::Exact(10));
+    }
+
+    #[test]
+    fn email_is_unique_regardless_of_case() {
+        let conn = test_connection();
+        let id = add(&conn, "jan", "Jan", "N");
+        assert_eq!(email_owner(&conn, "JAN@example.com", 0).unwrap().as_deref(), Some("jan"));
+        assert_eq!(email_owner(&conn, "jan@example.com", id).unwrap(), None);
+    }
+}

@@ -1,0 +1,104 @@
+//! The `onramp` binary: parse the command line, set up logging, run a subcommand.
+
+use clap::Parser;
+use onramp::cli::{Cli, Command};
+use onramp::clock::SystemClock;
+use onramp::{db, services, startup, Config};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ONRAMP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_raw(&cli.settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("onramp: invalid setting {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_json);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config),
+        Command::Migrate => migrate(&config),
+        Command::Backup { file } => backup(&config, &file),
+        Command::ResetAdminPassword { username } => reset_admin_password(config, &username),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("onramp: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let public_url = config.public_url.clone();
+    let (state, boot) = startup::build_state(config, Arc::new(SystemClock))?;
+    if let Some(password) = boot.generated_password {
+        // Printed once, outside the structured log, so no log pipeline keeps it.
+        eprintln!("\n  First start: created admin user \"admin\" with password: {password}\n  Log in at {public_url}/admin/login and keep it safe; it is not shown again.\n");
+    } else if boot.created_admin {
+        tracing::info!("first start: created admin user \"admin\" with ONRAMP_ADMIN_PASSWORD");
+    }
+    actix_web::rt::System::new().block_on(async move {
+        let app = startup::Application::build(state)?;
+        tracing::info!(%listen, port = app.port(), %public_url, "onramp is serving");
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    let mut conn = rusqlite::Connection::open(&config.database)?;
+    db::configure(&conn)?;
+    let applied = db::migrate::run(&mut conn)?;
+    if applied.is_empty() {
+        println!("database {} is up to date", config.database.display());
+    }
+    for name in applied {
+        println!("applied {name}");
+    }
+    Ok(())
+}
+
+fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    if file.exists() {
+        anyhow::bail!("{} already exists; choose a new file name", file.display());
+    }
+    if !config.database.exists() {
+        anyhow::bail!("there is no database at {} (ONRAMP_DATABASE)", config.database.display());
+    }
+    let conn = rusqlite::Connection::open(&config.database)?;
+    db::configure(&conn)?;
+    let target = file.to_str().ok_or_else(|| anyhow::anyhow!("the backup path is not UTF-8"))?;
+    // VACUUM INTO reads one consistent snapshot while the server keeps writing.
+    conn.execute("VACUUM INTO ?1", [target])?;
+    let copy = rusqlite::Connection::open(file)?;
+    let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if check != "ok" {
+        anyhow::bail!("the backup at {} failed its integrity check: {check}", file.display());
+    }
+    println!("backup written to {} (integrity_check: ok)", file.display());
+    Ok(())
+}
+
+fn reset_admin_password(config: Config, username: &str) -> anyhow::Result<()> {
+    let (state, _) = startup::build_state(config, Arc::new(SystemClock))?;
+    let password = services::bootstrap::reset_admin_password(&state, username)?;
+    println!("New password for {username}: {password}");
+    println!("Every session of {username} has been ended.");
+    Ok(())
+}

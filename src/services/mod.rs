@@ -1,0 +1,36 @@
+//! Use cases, one function per user intent. Services parse input into domain types, read the
+//! time from the clock, run one transaction and return a small result.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod users;
+
+use crate::db::audit;
+
+/// Who is acting, for audit events.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    /// Username, or `anonymous`.
+    pub username: String,
+    /// The acting user's id, when logged in.
+    pub user_id: Option<i64>,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client user agent.
+    pub user_agent: Option<String>,
+}
+
+impl Actor {
+    /// An audit event by this actor.
+    pub fn event<'a>(&'a self, at: i64, action: &'a str, target: Option<&'a str>) -> audit::NewEvent<'a> {
+        audit::NewEvent {
+            at,
+            actor: &self.username,
+            action,
+            target,
+            ip: self.ip.as_deref(),
+            user_agent: self.user_agent.as_deref(),
+            detail: None,
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Managing users: add, edit, disable, enable, delete, list.
+
+use super::Actor;
+use crate::db::{self, audit, sessions, users};
+use crate::domain::password::Password;
+use crate::domain::user::{Profile, Username};
+use crate::domain::FieldError;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub use crate::db::users::{Total, UserListRow, UserRow};
+
+/// Users per page of the list.
+pub const PAGE_SIZE: i64 = 25;
+
+/// The "Add user" form as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserInput {
+    /// Username.
+    pub username: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Whether the user will enroll (set their own password) instead of getting one now.
+    pub use_enrollment: bool,
+    /// Password, when not enrolling.
+    pub password: String,
+    /// Password repeated.
+    pub password_repeat: String,
+}
+
+/// The "Edit user" form as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct EditUserInput {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+}
+
+fn duplicate_email(email: &str, owner: &str) -> FieldError {
+    FieldError::new("email", format!("The email {email} is already used by {owner}."))
+}
+
+fn duplicate_username(username: &str) -> FieldError {
+    FieldError::new("username", format!("The username {username} is already taken."))
+}
+
+/// Adds a user; returns the new user's id.
+pub async fn create_user(state: &AppState, actor: &Actor, input: NewUserInput) -> Result<i64, AppError> {
+    let username = Username::parse("username", &input.username);
+    let profile = Profile::parse(&input.first_name, &input.last_name, &input.email, &input.phone);
+    let mut errors: Vec<FieldError> = Vec::new();
+    if let Err(e) = &username {
+        errors.push(e.clone());
+    }
+    if let Err(es) = &profile {
+        errors.extend(es.iter().cloned());
+    }
+    let mut password = None;
+    if !input.use_enrollment {
+        let context = [
+            input.username.as_str(),
+            input.first_name.as_str(),
+            input.last_name.as_str(),
+            input.email.as_str(),
+        ];
+        if input.password.is_empty() {
+            errors.push(FieldError::new(
+                "password",
+                "Enter a password, or check \"Use enrollment process\" to let the user choose one.",
+            ));
+        } else {
+            match Password::new(&input.password, &context) {
+                Ok(p) if input.password == input.password_repeat => password = Some(p),
+                Ok(_) => errors.push(FieldError::new("password_repeat", "The two passwords do not match.")),
+                Err(e) => errors.push(FieldError::new("password", e.to_string())),
+            }
+        }
+    }
+    let (Ok(username), Ok(profile), true) = (username, profile, errors.is_empty()) else {
+        return Err(AppError::Validation(errors));
+    };
+    let hash = match password {
+        Some(p) => Some(state.hasher.hash(p.expose().to_owned()).await?),
+        None => None,
+    };
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |tx| {
+            let mut errors = Vec::new();
+            if users::find_by_username(tx, username.as_str())?.is_some() {
+                errors.push(duplicate_username(username.as_str()));
+            }
+            if let Some(owner) = users::email_owner(tx, profile.email.as_str(), 0)? {
+                errors.push(duplicate_email(profile.email.as_str(), &owner));
+            }
+            if !errors.is_empty() {
+                return Err(AppError::Validation(errors));
+            }
+            let id = users::insert(
+                tx,
+                &users::NewUser {
+                    username: username.as_str(),
+                    first_name: profile.first_name.as_str(),
+                    last_name: profile.last_name.as_str(),
+                    email: profile.email.as_str(),
+                    phone: profile.phone.as_ref().map(|p| p.as_str()),
+                    is_admin: false,
+                    password_hash: hash.as_deref(),
+                    created_at: now,
+                },
+            )
+            .map_err(|e| {
+                if db::is_unique_violation(&e) {
+                    AppError::field("username", "That username or email was just taken; choose another.")
+                } else {
+                    e.into()
+                }
+            })?;
+            let mut event = actor.event(now, "user.created", Some(username.as_str()));
+            event.detail = Some(if hash.is_some() { "password set by admin" } else { "enrollment" });
+            audit::insert(tx, &event)?;
+            Ok(id)
+        })
+        .await
+}
+
+/// The user with `id`, or `NotFound`.
+pub async fn get_user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
+    state.db.read(move |c| users::get(c, id)?.ok_or(AppError::NotFound)).await
+}
+
+/// One row of the users list (for re-rendering a row after a change).
+pub async fn get_user_row(state: &AppState, id: i64) -> Result<UserListRow, AppError> {
+    state
+        .db
+        .read(move |c| {
+            let user = users::get(c, id)?.ok_or(AppError::NotFound)?;
+            let device_count = c.query_row("SELECT count(*) FROM device WHERE user_id = ?1", [id], |r| r.get(0))?;
+            Ok(UserListRow { user, device_count })
+        })
+        .await
+}
+
+/// Updates a user's profile.
+pub async fn update_user(state: &AppState, actor: &Actor, id: i64, input: EditUserInput) -> Result<UserRow, AppError> {
+    let profile =
+        Profile::parse(&input.first_name, &input.last_name, &input.email, &input.phone).map_err(AppError::Validation)?;
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |tx| {
+            let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
+            if let Some(owner) = users::email_owner(tx, profile.email.as_str(), id)? {
+                return Err(AppError::Validation(vec![duplicate_email(profile.email.as_str(), &owner)]));
+            }
+            users::update_profile(
+                tx,
+                id,
+                profile.first_name.as_str(),
+                profile.last_name.as_str(),
+                profile.email.as_str(),
+                profile.phone.as_ref().map(|p| p.as_str()),
+            )?;
+            audit::insert(tx, &actor.event(now, "user.updated", Some(&user.username)))?;
+            Ok(users::get(tx, id)?.ok_or(AppError::NotFound)?)
+        })
+        .await
+}
+
+/// Disables or enables a user. Disabling ends all their sessions at once.
+pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) -> Result<UserRow, AppError> {
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |tx| {
+            let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
+            if !active && actor.user_id == Some(id) {
+                return Err(AppError::Forbidden("You cannot disable your own account.".into()));
+            }
+            if !active && user.is_admin && users::other_active_admins(tx, id)? == 0 {
+                return Err(AppError::Forbidden("The last active admin cannot be disabled.".into()));
+            }
+            if user.is_active != active {
+                users::set_active(tx, id, active)?;
+                if !active {
+                    sessions::delete_for_user(tx, id)?;
+                }
+                let action = if active { "user.enabled" } else { "user.disabled" };
+                audit::insert(tx, &actor.event(now, action, Some(&user.username)))?;
+            }
+            Ok(users::get(tx, id)?.ok_or(AppError::NotFound)?)
+        })
+        .await
+}
+
+/// Deletes a user with their devices and sessions; returns the username.
+pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<String, AppError> {
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |tx| {
+            let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
+            if actor.user_id == Some(id) {
+                return Err(AppError::Forbidden("You cannot delete your own account.".into()));
+            }
+            if user.is_admin && user.is_active && users::other_active_admins(tx, id)? == 0 {
+                return Err(AppError::Forbidden("The last active admin cannot be deleted.".into()));
+            }
+            sessions::delete_for_user(tx, id)?;
+            users::delete(tx, id)?;
+            audit::insert(tx, &actor.event(now, "user.deleted", Some(&user.username)))?;
+            Ok(user.username)
+        })
+        .await
+}
+
+/// One page of users matching `query`.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    /// The rows.
+    pub rows: Vec<UserListRow>,
+    /// How many matched.
+    pub total: Total,
+    /// 1-based page number.
+    pub page: i64,
+    /// The search text.
+    pub query: String,
+}
+
+impl UserPage {
+    /// Whether a later page exists.
+    pub fn has_next(&self) -> bool {
+        let shown = self.page * PAGE_SIZE;
+        match self.total {
+            Total::Exact(n) => shown < n,
+            Total::AtLeast(n) => shown < n,
+        }
+    }
+}
+
+/// Lists users, `PAGE_SIZE` at a time.
+pub async fn list_users(state: &AppState, query: &str, page: i64) -> Result<UserPage, AppError> {
+    let query: String = query.trim().chars().filter(|c| !c.is_control()).take(100).collect();
+    let page = page.clamp(1, 100_000);
+    let q = query.clone();
+    let (rows, total) = state
+        .db
+        .read(move |c| Ok(users::list(c, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE)?))
+        .await?;
+    Ok(UserPage { rows, total, page, query })
+}

@@ -1,0 +1,36 @@
+//! What every request can reach: database, clock, configuration, password hasher, limits.
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::PasswordHasher;
+use crate::db::Db;
+use crate::ratelimit::RateLimiter;
+use std::sync::Arc;
+
+/// Shared application state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Db,
+    /// The only source of time.
+    pub clock: SharedClock,
+    /// Validated configuration.
+    pub config: Arc<Config>,
+    /// argon2 behind a semaphore.
+    pub hasher: PasswordHasher,
+    /// Login and token-endpoint limits.
+    pub limits: Arc<RateLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The current time from the state's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+}

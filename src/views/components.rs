@@ -1,0 +1,94 @@
+//! Small pieces shared by screens: form fields, error summaries, notices.
+
+use crate::domain::FieldError;
+use maud::{html, Markup};
+
+/// The message for `field`, if any.
+pub fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+}
+
+/// How a text input is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Form field name; also the element id.
+    pub name: &'a str,
+    /// The visible label.
+    pub label: &'a str,
+    /// `text`, `email`, `tel`, `password`, ...
+    pub kind: &'a str,
+    /// Current value.
+    pub value: &'a str,
+    /// Help text under the label.
+    pub hint: Option<&'a str>,
+    /// Whether the field must be filled in.
+    pub required: bool,
+    /// The `autocomplete` attribute.
+    pub autocomplete: &'a str,
+    /// Read-only display.
+    pub readonly: bool,
+    /// Longest accepted value.
+    pub maxlength: u32,
+}
+
+impl<'a> Input<'a> {
+    /// A required text field.
+    pub fn new(name: &'a str, label: &'a str, value: &'a str) -> Self {
+        Self {
+            name,
+            label,
+            kind: "text",
+            value,
+            hint: None,
+            required: true,
+            autocomplete: "off",
+            readonly: false,
+            maxlength: 254,
+        }
+    }
+}
+
+/// A labelled input with its hint and inline error, wired with aria-describedby.
+pub fn field(input: Input<'_>, errors: &[FieldError]) -> Markup {
+    let error = error_for(errors, input.name);
+    let hint_id = format!("{}-hint", input.name);
+    let error_id = format!("{}-error", input.name);
+    let described: Vec<&str> = [input.hint.map(|_| hint_id.as_str()), error.map(|_| error_id.as_str())]
+        .into_iter()
+        .flatten()
+        .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    html! {
+        div class="field" {
+            label for=(input.name) { (input.label) @if !input.required { " " span class="muted" { "(optional)" } } }
+            @if let Some(hint) = input.hint { div class="hint" id=(hint_id) { (hint) } }
+            input id=(input.name) name=(input.name) type=(input.kind) value=(input.value)
+                required[input.required] readonly[input.readonly] maxlength=(input.maxlength)
+                autocomplete=(input.autocomplete)
+                aria-invalid=[error.map(|_| "true")] aria-describedby=[described];
+            @if let Some(message) = error { div class="field-error" id=(error_id) { (message) } }
+        }
+    }
+}
+
+/// A summary at the top of a form that failed, listing each problem.
+pub fn error_summary(errors: &[FieldError]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div class="form-errors" role="alert" tabindex="-1" {
+                p { strong { "Please correct the following:" } }
+                ul { @for e in errors { li { a href=(format!("#{}", e.field)) { (e.message) } } } }
+            }
+        }
+    }
+}
+
+/// A notice after a successful action.
+pub fn flash(message: Option<&str>) -> Markup {
+    html! { @if let Some(m) = message { div class="flash" role="status" { (m) } } }
+}
+
+/// An error notice that is not tied to a field.
+pub fn flash_error(message: Option<&str>) -> Markup {
+    html! { @if let Some(m) = message { div class="flash flash-error" role="alert" { (m) } } }
+}

@@ -1,0 +1,94 @@
+//! The page shell: head, top bar with navigation, and the htmx configuration.
+
+use crate::assets;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+/// htmx settings (SECURITY.md 14). 422 swaps so inline form errors show; other errors do
+/// not. Indicator styles are ours, because htmx would otherwise inject an inline style.
+const HTMX_CONFIG: &str = r#"{"selfRequestsOnly":true,"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
+
+/// Which section of the admin the page belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    /// The users list and its forms.
+    Users,
+    /// None highlighted.
+    None,
+}
+
+/// What the shell needs to know about the viewer.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    /// The logged-in admin's username.
+    pub username: String,
+    /// Their session's CSRF token, sent by htmx as a header and by forms as a field.
+    pub csrf_token: String,
+}
+
+/// A hidden CSRF field for a form.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(token); }
+}
+
+fn head(title: &str, instance: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="htmx-config" content=(HTMX_CONFIG);
+            title { (title) " · " (instance) }
+            link rel="stylesheet" href=(assets::url("app.css"));
+            script src=(assets::url("vendor/htmx.min.js")) defer {}
+            script src=(assets::url("app.js")) defer {}
+        }
+    }
+}
+
+/// A page of the admin area.
+pub fn admin_page(title: &str, instance: &str, nav: Nav, viewer: &Viewer, content: Markup) -> Markup {
+    let headers = format!(r#"{{"X-CSRF-Token":"{}"}}"#, viewer.csrf_token);
+    html! {
+        (DOCTYPE)
+        html lang="en" class="no-js" {
+            (head(title, instance))
+            body hx-headers=(headers) {
+                a class="sr-only" href="#main" { "Skip to content" }
+                header class="topbar" {
+                    a class="brand" href="/admin/users" { (instance) }
+                    nav class="mainnav" aria-label="Main" {
+                        a href="/admin/users" aria-current=[(nav == Nav::Users).then_some("page")] { "Users" }
+                    }
+                    form method="post" action="/admin/logout" class="logout" {
+                        (csrf_field(&viewer.csrf_token))
+                        span class="muted" { "Signed in as " (viewer.username) }
+                        " "
+                        button type="submit" class="linklike" { "Log out" }
+                    }
+                }
+                main id="main" class="container" {
+                    div id="flash-area" {}
+                    (content)
+                }
+            }
+        }
+    }
+}
+
+/// A page outside the admin area (login, errors, the enrollment wizard).
+pub fn public_page(title: &str, instance: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" class="no-js" {
+            (head(title, instance))
+            body {
+                header class="topbar" { span class="brand" { (instance) } }
+                main id="main" class="container narrow" { (content) }
+            }
+        }
+    }
+}
+
+/// Pre-escaped text, only for constants written in this crate.
+pub fn trusted(s: &'static str) -> PreEscaped<&'static str> {
+    PreEscaped(s)
+}

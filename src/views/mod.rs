@@ -1,0 +1,25 @@
+//! HTML, with maud only. Every fragment is one function used both by its full page and by
+//! the htmx response that swaps it in.
+
+pub mod components;
+pub mod errors;
+pub mod layout;
+pub mod login;
+pub mod users;
+
+use time::OffsetDateTime;
+
+/// Formats unix seconds as `2026-11-24 14:05 UTC`.
+pub fn format_time(unix: i64) -> String {
+    let Ok(t) = OffsetDateTime::from_unix_timestamp(unix) else {
+        return String::from("-");
+    };
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}

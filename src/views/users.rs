@@ -1,0 +1,323 @@
+//! The users list, its row action menu, and the add / edit / delete screens.
+
+use super::components::{error_summary, field, flash, flash_error, Input};
+use super::layout::{admin_page, csrf_field, Nav, Viewer};
+use crate::domain::user::UserStatus;
+use crate::domain::FieldError;
+use crate::services::users::{Total, UserListRow, UserPage, UserRow, PAGE_SIZE};
+use maud::{html, Markup};
+
+fn status_badge(user: &UserRow) -> Markup {
+    let status = UserStatus::of(user.is_active, user.is_enrolled());
+    let class = match status {
+        UserStatus::Active => "badge badge-active",
+        UserStatus::NotEnrolled => "badge badge-notenrolled",
+        UserStatus::Disabled => "badge badge-disabled",
+    };
+    html! { span class=(class) { (status.label()) } }
+}
+
+fn list_url(query: &str, page: i64) -> String {
+    let mut params = Vec::new();
+    if !query.is_empty() {
+        params.push(("q", query.to_owned()));
+    }
+    if page > 1 {
+        params.push(("page", page.to_string()));
+    }
+    match serde_urlencoded::to_string(&params) {
+        Ok(qs) if !qs.is_empty() => format!("/admin/users?{qs}"),
+        _ => "/admin/users".to_owned(),
+    }
+}
+
+fn thousands(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The users page: heading, search, and the results fragment.
+pub fn users_page(instance: &str, viewer: &Viewer, page: &UserPage, notice: Option<&str>, error: Option<&str>) -> Markup {
+    admin_page(
+        "Users",
+        instance,
+        Nav::Users,
+        viewer,
+        html! {
+            div class="row spread" {
+                h1 { "Users" }
+                a class="button button-primary" href="/admin/users/new" { "Add user" }
+            }
+            (flash(notice))
+            (flash_error(error))
+            form class="search" role="search" method="get" action="/admin/users" {
+                label for="q" { "Search users" }
+                input id="q" type="search" name="q" value=(page.query) maxlength="100"
+                    placeholder="Username, name or email" autocomplete="off"
+                    hx-get="/admin/users" hx-trigger="input changed delay:300ms, search"
+                    hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#search-busy";
+                button type="submit" class="button-secondary search-submit" { "Search" }
+                span id="search-busy" class="htmx-indicator muted" { "Searching…" }
+            }
+            (users_results(viewer, page))
+        },
+    )
+}
+
+/// The table with its count and pagination; what search and paging swap in.
+pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
+    let first = (page.page - 1) * PAGE_SIZE + 1;
+    let last = first + page.rows.len() as i64 - 1;
+    let summary = match (page.rows.is_empty(), page.total) {
+        (true, _) if page.query.is_empty() => "No users yet.".to_owned(),
+        (true, _) => format!("No users match \"{}\".", page.query),
+        (false, Total::Exact(n)) => format!("Showing {}–{} of {} users", thousands(first), thousands(last), thousands(n)),
+        (false, Total::AtLeast(n)) => format!(
+            "Showing {}–{} of more than {} matches; type more to narrow the search",
+            thousands(first),
+            thousands(last),
+            thousands(n - 1)
+        ),
+    };
+    html! {
+        div id="users-results" {
+            p class="page-info" role="status" aria-live="polite" { (summary) }
+            @if !page.rows.is_empty() {
+                table class="data" {
+                    caption class="sr-only" { "Users" }
+                    thead { tr {
+                        th scope="col" { "Username" }
+                        th scope="col" { "Name" }
+                        th scope="col" { "Email" }
+                        th scope="col" { "Status" }
+                        th scope="col" class="num" { "Devices" }
+                        th scope="col" { span class="sr-only" { "Actions" } }
+                    } }
+                    tbody { @for row in &page.rows { (user_row(viewer, row)) } }
+                }
+            }
+            @if page.page > 1 || page.has_next() {
+                nav class="pagination" aria-label="Pages" {
+                    @if page.page > 1 {
+                        @let url = list_url(&page.query, page.page - 1);
+                        a href=(url) hx-get=(url) hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" rel="prev" { "← Previous page" }
+                    }
+                    span class="muted" { "Page " (page.page) }
+                    @if page.has_next() {
+                        @let url = list_url(&page.query, page.page + 1);
+                        a href=(url) hx-get=(url) hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" rel="next" { "Next page →" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One row of the users table.
+pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
+    let u = &row.user;
+    let menu_id = format!("menu-{}", u.id);
+    let actions_url = format!("/admin/users/{}/actions", u.id);
+    html! {
+        tr id=(format!("user-{}", u.id)) data-user-row data-username=(u.username) {
+            td { (u.username) }
+            td { (u.first_name) " " (u.last_name) }
+            td { (u.email) }
+            td { (status_badge(u)) }
+            td class="num" { (row.device_count) }
+            td class="menu-cell" {
+                div class="menu" data-menu {
+                    form method="get" action=(actions_url) class="menu-form" {
+                        button type="submit" class="menu-button" aria-label=(format!("Actions for {}", u.username))
+                            aria-haspopup="menu" aria-expanded="false" aria-controls=(menu_id)
+                            hx-get=(actions_url) hx-target=(format!("#{menu_id}")) hx-swap="innerHTML" { "⋯" }
+                    }
+                    div id=(menu_id) class="menu-slot" {}
+                }
+            }
+        }
+    }
+}
+
+/// The row action menu; `static_list` when shown on its own page without JavaScript.
+pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup {
+    let base = format!("/admin/users/{}", user.id);
+    let class = if static_list { "menu-list static" } else { "menu-list" };
+    let (toggle_path, toggle_label) = if user.is_active {
+        (format!("{base}/disable"), "Disable")
+    } else {
+        (format!("{base}/enable"), "Enable")
+    };
+    let is_self = viewer.username == user.username;
+    html! {
+        ul class=(class) role="menu" aria-label=(format!("Actions for {}", user.username)) {
+            li role="none" { a role="menuitem" href=(format!("{base}/edit")) { "Edit" } }
+            li role="none" {
+                @if is_self {
+                    span role="menuitem" aria-disabled="true" tabindex="-1" { (toggle_label) }
+                    span class="menu-reason" { "You cannot disable your own account." }
+                } @else {
+                    form method="post" action=(toggle_path) {
+                        (csrf_field(&viewer.csrf_token))
+                        button type="submit" role="menuitem" hx-post=(toggle_path)
+                            hx-target=(format!("#user-{}", user.id)) hx-swap="outerHTML" { (toggle_label) }
+                    }
+                }
+            }
+            li role="none" {
+                @if is_self {
+                    span role="menuitem" aria-disabled="true" tabindex="-1" { "Delete" }
+                    span class="menu-reason" { "You cannot delete your own account." }
+                } @else {
+                    a role="menuitem" href=(format!("{base}/delete")) { "Delete" }
+                }
+            }
+        }
+    }
+}
+
+/// The menu on a page of its own, for browsers without JavaScript.
+pub fn action_menu_page(instance: &str, viewer: &Viewer, user: &UserRow) -> Markup {
+    admin_page(
+        &format!("Actions for {}", user.username),
+        instance,
+        Nav::Users,
+        viewer,
+        html! {
+            div class="card stack" {
+                h1 { "Actions for " (user.username) }
+                p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(user)) }
+                (action_menu(viewer, user, true))
+                p { a href="/admin/users" { "Back to users" } }
+            }
+        },
+    )
+}
+
+/// Values shown in the add / edit form.
+#[derive(Debug, Clone, Default)]
+pub struct UserFormValues {
+    /// Username (add only).
+    pub username: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// "Use enrollment process".
+    pub use_enrollment: bool,
+}
+
+/// The "Add user" page.
+pub fn new_user_page(instance: &str, viewer: &Viewer, v: &UserFormValues, errors: &[FieldError]) -> Markup {
+    admin_page(
+        "Add user",
+        instance,
+        Nav::Users,
+        viewer,
+        html! {
+            div class="card stack" {
+                h1 { "Add user" }
+                (error_summary(errors))
+                form class="form stack" method="post" action="/admin/users" novalidate {
+                    (csrf_field(&viewer.csrf_token))
+                    (field(Input { hint: Some("3–32 characters: lowercase letters, digits, dots, dashes, underscores."), maxlength: 32, ..Input::new("username", "Username", &v.username) }, errors))
+                    (profile_fields(v, errors))
+                    div class="field" {
+                        label class="checkbox" {
+                            input type="checkbox" name="use_enrollment" value="on" checked[v.use_enrollment] aria-describedby="use_enrollment-hint";
+                            " Use enrollment process"
+                        }
+                        div class="hint" id="use_enrollment-hint" {
+                            "The user gets a link to check their data, choose a password and add a VPN device. "
+                            "Uncheck to set a password for them now."
+                        }
+                    }
+                    fieldset class="stack" {
+                        legend { "Password (only without the enrollment process)" }
+                        (field(Input { kind: "password", required: false, autocomplete: "new-password", maxlength: 512,
+                            hint: Some("12–128 characters. Long phrases are best; common passwords are refused."),
+                            ..Input::new("password", "Password", "") }, errors))
+                        (field(Input { kind: "password", required: false, autocomplete: "new-password", maxlength: 512,
+                            ..Input::new("password_repeat", "Repeat password", "") }, errors))
+                    }
+                    div class="actions" {
+                        button type="submit" class="button-primary" { "Add user" }
+                        a class="button button-secondary" href="/admin/users" { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn profile_fields(v: &UserFormValues, errors: &[FieldError]) -> Markup {
+    html! {
+        (field(Input { autocomplete: "off", maxlength: 64, ..Input::new("first_name", "First name", &v.first_name) }, errors))
+        (field(Input { autocomplete: "off", maxlength: 64, ..Input::new("last_name", "Last name", &v.last_name) }, errors))
+        (field(Input { kind: "email", ..Input::new("email", "Email", &v.email) }, errors))
+        (field(Input { kind: "tel", required: false, maxlength: 32, hint: Some("For example +48 123 456 789."), ..Input::new("phone", "Phone", &v.phone) }, errors))
+    }
+}
+
+/// The "Edit user" page.
+pub fn edit_user_page(instance: &str, viewer: &Viewer, user: &UserRow, v: &UserFormValues, errors: &[FieldError]) -> Markup {
+    let action = format!("/admin/users/{}/edit", user.id);
+    admin_page(
+        &format!("Edit {}", user.username),
+        instance,
+        Nav::Users,
+        viewer,
+        html! {
+            div class="card stack" {
+                h1 { "Edit " (user.username) }
+                (error_summary(errors))
+                form class="form stack" method="post" action=(action) novalidate {
+                    (csrf_field(&viewer.csrf_token))
+                    (profile_fields(v, errors))
+                    div class="actions" {
+                        button type="submit" class="button-primary" { "Save changes" }
+                        a class="button button-secondary" href="/admin/users" { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The confirmation before deleting a user.
+pub fn delete_user_page(instance: &str, viewer: &Viewer, row: &UserListRow, error: Option<&str>) -> Markup {
+    let u = &row.user;
+    admin_page(
+        &format!("Delete {}", u.username),
+        instance,
+        Nav::Users,
+        viewer,
+        html! {
+            div class="card stack confirm" {
+                h1 { "Delete " (u.username) "?" }
+                (flash_error(error))
+                p {
+                    "This deletes " strong { (u.first_name) " " (u.last_name) } " (" (u.email) ")"
+                    @if row.device_count > 0 { ", their " (row.device_count) " device(s)" }
+                    " and ends their sessions. This cannot be undone."
+                }
+                form method="post" action=(format!("/admin/users/{}/delete", u.id)) class="actions" {
+                    (csrf_field(&viewer.csrf_token))
+                    button type="submit" class="button-danger" { "Delete " (u.username) }
+                    a class="button button-secondary" href="/admin/users" { "Cancel" }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,105 @@
+//! The only layer that knows HTTP: routes, extractors, and the choice between a full page,
+//! an htmx fragment and a redirect.
+
+mod assets;
+mod auth;
+pub mod errors;
+mod flash;
+mod health;
+mod middleware;
+pub mod request;
+pub mod session;
+mod users;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::Markup;
+
+/// Largest form body accepted (SECURITY.md 18).
+pub const FORM_LIMIT: usize = 16 * 1024;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(
+        web::FormConfig::default()
+            .limit(FORM_LIMIT)
+            .error_handler(|err, _req| {
+                let message = match &err {
+                    actix_web::error::UrlencodedError::Overflow { .. } => {
+                        "The form is too large. Shorten the text you entered and try again.".to_owned()
+                    }
+                    actix_web::error::UrlencodedError::ContentType => {
+                        "The form was not sent as a form.".to_owned()
+                    }
+                    actix_web::error::UrlencodedError::Parse(_) => {
+                        "The form contained fields this page does not know. Reload the page and try again.".to_owned()
+                    }
+                    _ => "The form could not be read. Reload the page and try again.".to_owned(),
+                };
+                AppError::BadRequest(message).into()
+            }),
+    )
+    .app_data(web::QueryConfig::default().error_handler(|_, _| {
+        AppError::BadRequest("The address contains parameters this page does not know.".into()).into()
+    }))
+    .route("/", web::get().to(|| async { see_other("/admin/users") }))
+    .route("/health", web::get().to(health::show_health))
+    .route("/assets/{hash}/{path:.*}", web::get().to(assets::show_asset))
+    .route("/admin", web::get().to(|| async { see_other("/admin/users") }))
+    .service(
+        web::resource("/admin/login")
+            .route(web::get().to(auth::show_login))
+            .route(web::post().to(auth::submit_login)),
+    )
+    .service(web::resource("/admin/logout").route(web::post().to(auth::submit_logout)))
+    .service(
+        web::resource("/admin/users")
+            .route(web::get().to(users::show_users))
+            .route(web::post().to(users::submit_new_user)),
+    )
+    .service(web::resource("/admin/users/new").route(web::get().to(users::show_new_user)))
+    .service(web::resource("/admin/users/{id}/actions").route(web::get().to(users::show_user_actions)))
+    .service(
+        web::resource("/admin/users/{id}/edit")
+            .route(web::get().to(users::show_edit_user))
+            .route(web::post().to(users::submit_edit_user)),
+    )
+    .service(web::resource("/admin/users/{id}/disable").route(web::post().to(users::submit_disable_user)))
+    .service(web::resource("/admin/users/{id}/enable").route(web::post().to(users::submit_enable_user)))
+    .service(
+        web::resource("/admin/users/{id}/delete")
+            .route(web::get().to(users::show_delete_user))
+            .route(web::post().to(users::submit_delete_user)),
+    );
+}
+
+/// Response for anything no route matched.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// `303 See Other`.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location.to_owned()))
+        .finish()
+}
+
+/// An HTML response that may be a page or a fragment of it, so caches key on `HX-Request`.
+pub fn html(status: actix_web::http::StatusCode, markup: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "HX-Request"))
+        .body(markup.into_string())
+}
+
+/// Application state from the request.
+pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))
+}
+
+pub use middleware::{catch_panics, security_headers};

@@ -1,0 +1,150 @@
+//! The admin session cookie and the extractor that requires it.
+
+use super::request::wants_fragment;
+use crate::crypto::constant_time_eq;
+use crate::error::AppError;
+use crate::services::auth::{self, AdminSession};
+use crate::state::AppState;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Name of the admin session cookie; `__Host-` bound to the origin when served over https.
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-onramp_session"
+    } else {
+        "onramp_session"
+    }
+}
+
+/// Name of the cookie holding the login form's CSRF token.
+pub fn login_csrf_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-onramp_login"
+    } else {
+        "onramp_login"
+    }
+}
+
+/// Name of the one-shot notice cookie shown after a redirect.
+pub const FLASH_COOKIE: &str = "onramp_flash";
+
+/// A cookie with the house attributes: HttpOnly, SameSite=Strict, Path=/, Secure on https.
+pub fn cookie(name: &'static str, value: String, https: bool) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(https)
+        .finish()
+}
+
+/// A cookie that tells the browser to forget `name`.
+pub fn removal(name: &'static str, https: bool) -> Cookie<'static> {
+    let mut c = cookie(name, String::new(), https);
+    c.make_removal();
+    c
+}
+
+/// Not logged in: send the browser to the login page.
+#[derive(Debug)]
+pub struct LoginRequired {
+    htmx: bool,
+}
+
+impl std::fmt::Display for LoginRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("login required")
+    }
+}
+
+impl ResponseError for LoginRequired {
+    fn error_response(&self) -> HttpResponse {
+        if self.htmx {
+            // htmx follows this with a full page load.
+            HttpResponse::Ok().insert_header(("HX-Redirect", "/admin/login")).finish()
+        } else {
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin/login"))
+                .finish()
+        }
+    }
+}
+
+impl FromRequest for AdminSession {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
+                .clone();
+            let name = session_cookie_name(state.config.is_https());
+            let htmx = wants_fragment(&req) || req.headers().contains_key("hx-request");
+            let Some(value) = req.cookie(name).map(|c| c.value().to_owned()) else {
+                return Err(LoginRequired { htmx }.into());
+            };
+            match auth::authenticate(&state, &value).await? {
+                Some(session) => Ok(session),
+                None => Err(LoginRequired { htmx }.into()),
+            }
+        })
+    }
+}
+
+/// Checks that a state-changing request comes from our own pages (SECURITY.md 12):
+/// `Sec-Fetch-Site: same-origin` when the browser sends it, else an `Origin` equal to the
+/// public URL's; then the synchronizer token, from the `X-CSRF-Token` header or the form.
+pub fn verify_csrf(req: &HttpRequest, state: &AppState, expected: &str, form_token: Option<&str>) -> Result<(), AppError> {
+    verify_origin(req, state)?;
+    let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
+    let given = header_token.or(form_token).unwrap_or_default();
+    if given.is_empty() || !constant_time_eq(given, expected) {
+        return Err(AppError::Forbidden(
+            "This form has expired. Go back, reload the page and try again.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The origin half of [`verify_csrf`], for forms without a session (login).
+pub fn verify_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
+    let refuse = || AppError::Forbidden("This request came from another site and was refused.".into());
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // Chromium sends `Origin: null` on same-origin posts from no-referrer pages, so the
+        // fetch metadata decides when present.
+        return if site == "same-origin" { Ok(()) } else { Err(refuse()) };
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => Ok(()),
+        Some(origin) if origin == public_origin(&state.config.public_url) => Ok(()),
+        Some(_) => Err(refuse()),
+    }
+}
+
+/// `scheme://host[:port]` of the public URL.
+fn public_origin(public_url: &str) -> &str {
+    let after_scheme = public_url.find("://").map_or(0, |i| i + 3);
+    match public_url[after_scheme..].find('/') {
+        Some(i) => &public_url[..after_scheme + i],
+        None => public_url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_origin;
+
+    #[test]
+    fn origin_of_public_url() {
+        assert_eq!(public_origin("https://vpn.example.com"), "https://vpn.example.com");
+        assert_eq!(public_origin("http://localhost:8080/onramp"), "http://localhost:8080");
+    }
+}

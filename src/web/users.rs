@@ -1,0 +1,336 @@
+//! The users list and the screens behind its action menu.
+
+use super::flash::{self, Kind};
+use super::request::{actor, wants_fragment};
+use super::session::verify_csrf;
+use super::html;
+use crate::error::AppError;
+use crate::services::auth::AdminSession;
+use crate::services::bootstrap::instance_name;
+use crate::services::users::{self as svc, EditUserInput, NewUserInput};
+use crate::state::AppState;
+use crate::views::components::flash_error;
+use crate::views::layout::Viewer;
+use crate::views::users as view;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+fn viewer(session: &AdminSession) -> Viewer {
+    Viewer {
+        username: session.username.clone(),
+        csrf_token: session.csrf_token.clone(),
+    }
+}
+
+/// Query of the users list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+/// The users list; only the results fragment for htmx.
+pub async fn show_users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page_no = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
+    let page = svc::list_users(&state, &query.q, page_no).await?;
+    let v = viewer(&session);
+    if wants_fragment(&req) {
+        return Ok(html(StatusCode::OK, view::users_results(&v, &page)));
+    }
+    let https = state.config.is_https();
+    let (notice, error) = match flash::take(&req) {
+        Some((Kind::Notice, m)) => (Some(m), None),
+        Some((Kind::Error, m)) => (None, Some(m)),
+        None => (None, None),
+    };
+    let instance = instance_name(&state).await?;
+    let mut res = html(
+        StatusCode::OK,
+        view::users_page(&instance, &v, &page, notice.as_deref(), error.as_deref()),
+    );
+    flash::clear_on(&mut res, &req, https)?;
+    Ok(res)
+}
+
+/// The "Add user" form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserForm {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    username: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    use_enrollment: Option<String>,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_repeat: String,
+}
+
+/// Shows the empty "Add user" form.
+pub async fn show_new_user(state: web::Data<AppState>, session: AdminSession) -> Result<HttpResponse, AppError> {
+    let instance = instance_name(&state).await?;
+    let values = view::UserFormValues {
+        use_enrollment: true,
+        ..Default::default()
+    };
+    Ok(html(StatusCode::OK, view::new_user_page(&instance, &viewer(&session), &values, &[])))
+}
+
+/// Adds a user, or shows the form again with what is wrong.
+pub async fn submit_new_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    form: web::Form<NewUserForm>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    let form = form.into_inner();
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let use_enrollment = form.use_enrollment.is_some();
+    let values = view::UserFormValues {
+        username: form.username.clone(),
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+        use_enrollment,
+    };
+    let input = NewUserInput {
+        username: form.username,
+        first_name: form.first_name,
+        last_name: form.last_name,
+        email: form.email,
+        phone: form.phone,
+        use_enrollment,
+        password: form.password,
+        password_repeat: form.password_repeat,
+    };
+    match svc::create_user(&state, &who, input).await {
+        Ok(_) => {
+            let message = if use_enrollment {
+                format!("Added {}. They have not enrolled yet.", values.username.trim())
+            } else {
+                format!("Added {} with the password you set.", values.username.trim())
+            };
+            Ok(flash::redirect_with("/admin/users", Kind::Notice, &message, state.config.is_https()))
+        }
+        Err(AppError::Validation(errors)) => {
+            let instance = instance_name(&state).await?;
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                view::new_user_page(&instance, &viewer(&session), &values, &errors),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The row action menu: a fragment for htmx, a page of its own otherwise.
+pub async fn show_user_actions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = svc::get_user(&state, *id).await?;
+    let v = viewer(&session);
+    if wants_fragment(&req) {
+        return Ok(html(StatusCode::OK, view::action_menu(&v, &user, false)));
+    }
+    let instance = instance_name(&state).await?;
+    Ok(html(StatusCode::OK, view::action_menu_page(&instance, &v, &user)))
+}
+
+/// The "Edit user" form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditUserForm {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    first_name: String,
+    last_name: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// Shows a user's profile for editing.
+pub async fn show_edit_user(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = svc::get_user(&state, *id).await?;
+    let values = view::UserFormValues {
+        username: user.username.clone(),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        email: user.email.clone(),
+        phone: user.phone.clone().unwrap_or_default(),
+        use_enrollment: false,
+    };
+    let instance = instance_name(&state).await?;
+    Ok(html(StatusCode::OK, view::edit_user_page(&instance, &viewer(&session), &user, &values, &[])))
+}
+
+/// Saves a user's profile, or shows the form again with what is wrong.
+pub async fn submit_edit_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<EditUserForm>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    let form = form.into_inner();
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let input = EditUserInput {
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+    };
+    match svc::update_user(&state, &who, *id, input).await {
+        Ok(user) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Notice,
+            &format!("Saved changes to {}.", user.username),
+            state.config.is_https(),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let user = svc::get_user(&state, *id).await?;
+            let values = view::UserFormValues {
+                username: user.username.clone(),
+                first_name: form.first_name,
+                last_name: form.last_name,
+                email: form.email,
+                phone: form.phone,
+                use_enrollment: false,
+            };
+            let instance = instance_name(&state).await?;
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                view::edit_user_page(&instance, &viewer(&session), &user, &values, &errors),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A form whose only field is the CSRF token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: Option<String>,
+}
+
+async fn toggle_active(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: i64,
+    form: CsrfOnly,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let https = state.config.is_https();
+    let result = svc::set_active(&state, &who, id, active).await;
+    let htmx = wants_fragment(&req);
+    match result {
+        Ok(user) if htmx => {
+            let row = svc::get_user_row(&state, user.id).await?;
+            Ok(html(StatusCode::OK, view::user_row(&viewer(&session), &row)))
+        }
+        Ok(user) => {
+            let verb = if active { "Enabled" } else { "Disabled" };
+            Ok(flash::redirect_with("/admin/users", Kind::Notice, &format!("{verb} {}.", user.username), https))
+        }
+        Err(AppError::Forbidden(message)) if htmx => Ok(HttpResponse::Ok()
+            .insert_header(("HX-Retarget", "#flash-area"))
+            .insert_header(("HX-Reswap", "innerHTML"))
+            .content_type("text/html; charset=utf-8")
+            .body(flash_error(Some(&message)).into_string())),
+        Err(AppError::Forbidden(message)) => Ok(flash::redirect_with("/admin/users", Kind::Error, &message, https)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Disables a user and ends their sessions.
+pub async fn submit_disable_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    toggle_active(req, state, session, *id, form.into_inner(), false).await
+}
+
+/// Enables a user.
+pub async fn submit_enable_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    toggle_active(req, state, session, *id, form.into_inner(), true).await
+}
+
+/// Asks before deleting.
+pub async fn show_delete_user(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let row = svc::get_user_row(&state, *id).await?;
+    let instance = instance_name(&state).await?;
+    Ok(html(StatusCode::OK, view::delete_user_page(&instance, &viewer(&session), &row, None)))
+}
+
+/// Deletes a user.
+pub async fn submit_delete_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    match svc::delete_user(&state, &who, *id).await {
+        Ok(username) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Notice,
+            &format!("Deleted {username}."),
+            state.config.is_https(),
+        )),
+        Err(AppError::Forbidden(message)) => {
+            let row = svc::get_user_row(&state, *id).await?;
+            let instance = instance_name(&state).await?;
+            Ok(html(
+                StatusCode::FORBIDDEN,
+                view::delete_user_page(&instance, &viewer(&session), &row, Some(&message)),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
