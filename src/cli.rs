@@ -40,31 +40,66 @@ pub enum Command {
 #[derive(Debug, Clone, Args)]
 pub struct RawSettings {
     /// Address and port to listen on.
-    #[arg(long, env = "ONRAMP_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: String,
 
     /// Path of the SQLite database file.
-    #[arg(long, env = "ONRAMP_DATABASE", default_value = "./onramp.db", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_DATABASE",
+        default_value = "./onramp.db",
+        global = true
+    )]
     pub database: PathBuf,
 
     /// The URL people reach onramp at; every link in pages and emails is built from it.
-    #[arg(long, env = "ONRAMP_PUBLIC_URL", default_value = "http://localhost:8080", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_PUBLIC_URL",
+        default_value = "http://localhost:8080",
+        global = true
+    )]
     pub public_url: String,
 
     /// Password for the first admin (only used when the database has no users).
-    #[arg(long, env = "ONRAMP_ADMIN_PASSWORD", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
     pub admin_password: Option<String>,
 
     /// How long an enrollment token stays valid after issue (e.g. 24h).
-    #[arg(long, env = "ONRAMP_ENROLLMENT_TOKEN_TTL", default_value = "24h", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_ENROLLMENT_TOKEN_TTL",
+        default_value = "24h",
+        global = true
+    )]
     pub enrollment_token_ttl: String,
 
     /// How long an enrollment session lasts from its first start (e.g. 10m).
-    #[arg(long, env = "ONRAMP_ENROLLMENT_SESSION_TTL", default_value = "10m", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_ENROLLMENT_SESSION_TTL",
+        default_value = "10m",
+        global = true
+    )]
     pub enrollment_session_ttl: String,
 
     /// How long a desktop activation token stays valid after issue (e.g. 24h).
-    #[arg(long, env = "ONRAMP_DESKTOP_TOKEN_TTL", default_value = "24h", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_DESKTOP_TOKEN_TTL",
+        default_value = "24h",
+        global = true
+    )]
     pub desktop_token_ttl: String,
 
     /// SMTP server URL; overrides the settings page (smtp://user:pass@host:587?tls=starttls).
@@ -72,7 +107,12 @@ pub struct RawSettings {
     pub smtp_url: Option<String>,
 
     /// Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For is trusted.
-    #[arg(long, env = "ONRAMP_TRUSTED_PROXIES", default_value = "", global = true)]
+    #[arg(
+        long,
+        env = "ONRAMP_TRUSTED_PROXIES",
+        default_value = "",
+        global = true
+    )]
     pub trusted_proxies: String,
 
     /// Log format: "text" or "json".

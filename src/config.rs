@@ -157,7 +157,10 @@ impl Config {
             database: raw.database.clone(),
             public_url,
             admin_password,
-            enrollment_token_ttl: parse_ttl("ONRAMP_ENROLLMENT_TOKEN_TTL", &raw.enrollment_token_ttl)?,
+            enrollment_token_ttl: parse_ttl(
+                "ONRAMP_ENROLLMENT_TOKEN_TTL",
+                &raw.enrollment_token_ttl,
+            )?,
             enrollment_session_ttl: parse_ttl(
                 "ONRAMP_ENROLLMENT_SESSION_TTL",
                 &raw.enrollment_session_ttl,
@@ -197,9 +200,15 @@ fn parse_public_url(value: &str) -> Result<String, ConfigError> {
     let rest = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| bad(VAR, format!("\"{value}\" must start with http:// or https://")))?;
+        .ok_or_else(|| {
+            bad(
+                VAR,
+                format!("\"{value}\" must start with http:// or https://"),
+            )
+        })?;
     let host = rest.split('/').next().unwrap_or_default();
-    if host.is_empty() || rest.contains(['?', '#', ' ', '@']) || rest.chars().any(char::is_control) {
+    if host.is_empty() || rest.contains(['?', '#', ' ', '@']) || rest.chars().any(char::is_control)
+    {
         return Err(bad(
             VAR,
             format!("\"{value}\" is not a URL such as https://vpn.example.com"),
@@ -275,7 +284,10 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, String> {
     let (host, port) = match hostport.rsplit_once(':') {
         Some((h, p)) => (
             h,
-            Some(p.parse::<u16>().map_err(|_| format!("\"{p}\" is not a port number"))?),
+            Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("\"{p}\" is not a port number"))?,
+            ),
         ),
         None => (hostport, None),
     };
@@ -287,14 +299,24 @@ pub fn parse_smtp_url(url: &str) -> Result<SmtpConfig, String> {
             let (user, pass) = u.split_once(':').unwrap_or((u, ""));
             (
                 Some(percent_decode(user)?),
-                (!pass.is_empty()).then(|| percent_decode(pass).map(Secret::new)).transpose()?,
+                (!pass.is_empty())
+                    .then(|| percent_decode(pass).map(Secret::new))
+                    .transpose()?,
             )
         }
         None => (None, None),
     };
-    let mut security = if implicit_tls { SmtpSecurity::Tls } else { SmtpSecurity::Starttls };
+    let mut security = if implicit_tls {
+        SmtpSecurity::Tls
+    } else {
+        SmtpSecurity::Starttls
+    };
     let mut sender = None;
-    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         match k {
             "tls" => security = v.parse()?,

@@ -1,7 +1,9 @@
 //! Secrets: random values, SHA-256 digests, argon2id password hashing.
 
 use crate::error::AppError;
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::TryRngCore;
@@ -64,7 +66,11 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
 fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
     let stored = hash.unwrap_or_else(|| dummy_hash());
     let ok = PasswordHash::new(stored)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false);
     ok && hash.is_some()
 }
@@ -101,7 +107,9 @@ mod tests {
     fn random_strings_are_alphanumeric_and_distinct() {
         let draws: HashSet<String> = (0..10_000).map(|_| random_alphanumeric(32)).collect();
         assert_eq!(draws.len(), 10_000);
-        assert!(draws.iter().all(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric())));
+        assert!(draws
+            .iter()
+            .all(|t| t.len() == 32 && t.chars().all(|c| c.is_ascii_alphanumeric())));
     }
 
     #[test]

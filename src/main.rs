@@ -10,7 +10,9 @@ use std::sync::Arc;
 fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ONRAMP_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -79,17 +81,25 @@ fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         anyhow::bail!("{} already exists; choose a new file name", file.display());
     }
     if !config.database.exists() {
-        anyhow::bail!("there is no database at {} (ONRAMP_DATABASE)", config.database.display());
+        anyhow::bail!(
+            "there is no database at {} (ONRAMP_DATABASE)",
+            config.database.display()
+        );
     }
     let conn = rusqlite::Connection::open(&config.database)?;
     db::configure(&conn)?;
-    let target = file.to_str().ok_or_else(|| anyhow::anyhow!("the backup path is not UTF-8"))?;
+    let target = file
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the backup path is not UTF-8"))?;
     // VACUUM INTO reads one consistent snapshot while the server keeps writing.
     conn.execute("VACUUM INTO ?1", [target])?;
     let copy = rusqlite::Connection::open(file)?;
     let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if check != "ok" {
-        anyhow::bail!("the backup at {} failed its integrity check: {check}", file.display());
+        anyhow::bail!(
+            "the backup at {} failed its integrity check: {check}",
+            file.display()
+        );
     }
     println!("backup written to {} (integrity_check: ok)", file.display());
     Ok(())

@@ -17,7 +17,13 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `Err(seconds)` until the next event for `key` is allowed, if `limit` events
     /// already happened within `window` before `now`.
-    pub fn check(&self, key: &str, limit: usize, window: Duration, now: OffsetDateTime) -> Result<(), u64> {
+    pub fn check(
+        &self,
+        key: &str,
+        limit: usize,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), u64> {
         let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
         let Some(q) = hits.get_mut(key) else {
             return Ok(());
@@ -48,7 +54,13 @@ impl RateLimiter {
     }
 
     /// Checks and, if allowed, records in one step: for limits on attempts rather than failures.
-    pub fn hit(&self, key: &str, limit: usize, window: Duration, now: OffsetDateTime) -> Result<(), u64> {
+    pub fn hit(
+        &self,
+        key: &str,
+        limit: usize,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<(), u64> {
         self.check(key, limit, window, now)?;
         self.record(key, window, now);
         Ok(())
@@ -56,7 +68,10 @@ impl RateLimiter {
 
     /// Forgets a key.
     pub fn clear(&self, key: &str) {
-        self.hits.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.hits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
     }
 }
 

@@ -22,7 +22,10 @@ pub struct Application {
 }
 
 /// Builds the shared state: opens the database (applying migrations) and fixes the instance.
-pub fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<(AppState, services::bootstrap::Bootstrap)> {
+pub fn build_state(
+    config: Config,
+    clock: SharedClock,
+) -> anyhow::Result<(AppState, services::bootstrap::Bootstrap)> {
     let db = Db::open(&config.database)?;
     let state = AppState {
         db,
@@ -31,7 +34,8 @@ pub fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<(AppSta
         hasher: PasswordHasher::default(),
         limits: Arc::new(RateLimiter::default()),
     };
-    let boot = services::bootstrap::ensure_instance(&state).map_err(|e| anyhow::anyhow!("first start: {e:#}"))?;
+    let boot = services::bootstrap::ensure_instance(&state)
+        .map_err(|e| anyhow::anyhow!("first start: {e:#}"))?;
     state.hasher.warm_up();
     Ok((state, boot))
 }
@@ -39,8 +43,12 @@ pub fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<(AppSta
 impl Application {
     /// Binds the listener and builds the server around `state`.
     pub fn build(state: AppState) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(state.config.listen)
-            .map_err(|e| anyhow::anyhow!("cannot listen on {} (ONRAMP_LISTEN): {e}", state.config.listen))?;
+        let listener = TcpListener::bind(state.config.listen).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {} (ONRAMP_LISTEN): {e}",
+                state.config.listen
+            )
+        })?;
         let port = listener.local_addr()?.port();
         let data = actix_web::web::Data::new(state.clone());
         let https = state.config.is_https();
@@ -56,7 +64,11 @@ impl Application {
         .workers(std::thread::available_parallelism().map_or(2, usize::from))
         .listen(listener)?
         .run();
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The port the server listens on (useful with port 0).

@@ -49,7 +49,9 @@ pub fn insert(conn: &Connection, e: &NewEvent<'_>) -> rusqlite::Result<()> {
         "INSERT INTO audit_event (at, actor, action, target, ip, user_agent, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![e.at, e.actor, e.action, e.target, e.ip, ua, e.detail])?;
+    .execute(params![
+        e.at, e.actor, e.action, e.target, e.ip, ua, e.detail
+    ])?;
     Ok(())
 }
 

@@ -15,8 +15,8 @@ fn all() -> anyhow::Result<Vec<(i64, String, String)>> {
             .next()
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| anyhow::anyhow!("migration {name} does not start with a number"))?;
-        let file = Migrations::get(&name)
-            .ok_or_else(|| anyhow::anyhow!("migration {name} vanished"))?;
+        let file =
+            Migrations::get(&name).ok_or_else(|| anyhow::anyhow!("migration {name} vanished"))?;
         let sql = String::from_utf8(file.data.into_owned())?;
         out.push((version, name.into_owned(), sql));
     }

@@ -35,7 +35,12 @@ pub struct SessionWithUser {
 }
 
 /// Stores a new session.
-pub fn insert(conn: &Connection, s: &SessionRow, ip: Option<&str>, user_agent: Option<&str>) -> rusqlite::Result<()> {
+pub fn insert(
+    conn: &Connection,
+    s: &SessionRow,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> rusqlite::Result<()> {
     conn.execute(
         "INSERT INTO session (id_hash, kind, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -72,7 +77,10 @@ pub fn find(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<Session
 
 /// Records activity on a session.
 pub fn touch(conn: &Connection, id_hash: &str, now: i64) -> rusqlite::Result<usize> {
-    conn.execute("UPDATE session SET last_seen_at = ?2 WHERE id_hash = ?1", params![id_hash, now])
+    conn.execute(
+        "UPDATE session SET last_seen_at = ?2 WHERE id_hash = ?1",
+        params![id_hash, now],
+    )
 }
 
 /// Ends one session.

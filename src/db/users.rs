@@ -93,8 +93,12 @@ pub fn insert(conn: &Connection, u: &NewUser<'_>) -> rusqlite::Result<i64> {
 
 /// The user with this id.
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserRow>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM user WHERE id = ?1"), [id], from_row)
-        .optional()
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM user WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
 }
 
 /// The user with this username (case-insensitive).
@@ -108,7 +112,11 @@ pub fn find_by_username(conn: &Connection, username: &str) -> rusqlite::Result<O
 }
 
 /// The username of whoever has this email (case-insensitive), other than `except_id`.
-pub fn email_owner(conn: &Connection, email: &str, except_id: i64) -> rusqlite::Result<Option<String>> {
+pub fn email_owner(
+    conn: &Connection,
+    email: &str,
+    except_id: i64,
+) -> rusqlite::Result<Option<String>> {
     conn.query_row(
         "SELECT username FROM user WHERE email = ?1 AND id != ?2",
         params![email, except_id],
@@ -134,12 +142,18 @@ pub fn update_profile(
 
 /// Turns a user on or off.
 pub fn set_active(conn: &Connection, id: i64, active: bool) -> rusqlite::Result<usize> {
-    conn.execute("UPDATE user SET is_active = ?2 WHERE id = ?1", params![id, active])
+    conn.execute(
+        "UPDATE user SET is_active = ?2 WHERE id = ?1",
+        params![id, active],
+    )
 }
 
 /// Sets a user's password hash.
 pub fn set_password_hash(conn: &Connection, id: i64, hash: &str) -> rusqlite::Result<usize> {
-    conn.execute("UPDATE user SET password_hash = ?2 WHERE id = ?1", params![id, hash])
+    conn.execute(
+        "UPDATE user SET password_hash = ?2 WHERE id = ?1",
+        params![id, hash],
+    )
 }
 
 /// Deletes a user (devices and sessions go with it).
@@ -201,8 +215,11 @@ pub fn list(
     };
     let Some(first) = words.first() else {
         let total = count(conn)?;
-        let mut stmt = conn.prepare_cached(&format!("{select} ORDER BY username LIMIT ?1 OFFSET ?2"))?;
-        let rows = stmt.query_map(params![limit, offset], map)?.collect::<Result<_, _>>()?;
+        let mut stmt =
+            conn.prepare_cached(&format!("{select} ORDER BY username LIMIT ?1 OFFSET ?2"))?;
+        let rows = stmt
+            .query_map(params![limit, offset], map)?
+            .collect::<Result<_, _>>()?;
         return Ok((rows, Total::Exact(total)));
     };
     let upper = format!("{first}\u{10FFFF}");
@@ -276,7 +293,12 @@ mod tests {
     }
 
     fn names(conn: &Connection, q: &str) -> Vec<String> {
-        list(conn, q, 50, 0).unwrap().0.into_iter().map(|r| r.user.username).collect()
+        list(conn, q, 50, 0)
+            .unwrap()
+            .0
+            .into_iter()
+            .map(|r| r.user.username)
+            .collect()
     }
 
     #[test]
@@ -312,7 +334,10 @@ mod tests {
     fn email_is_unique_regardless_of_case() {
         let conn = test_connection();
         let id = add(&conn, "jan", "Jan", "N");
-        assert_eq!(email_owner(&conn, "JAN@example.com", 0).unwrap().as_deref(), Some("jan"));
+        assert_eq!(
+            email_owner(&conn, "JAN@example.com", 0).unwrap().as_deref(),
+            Some("jan")
+        );
         assert_eq!(email_owner(&conn, "jan@example.com", id).unwrap(), None);
     }
 }

@@ -57,7 +57,8 @@ impl Password {
             .any(|w| w.chars().count() >= 4 && lowered.contains(&w.to_lowercase()));
         if has_context && estimate.score() < zxcvbn::Score::Four {
             return Err(PasswordRejected(
-                "This password contains your name, username or email; choose one that does not.".into(),
+                "This password contains your name, username or email; choose one that does not."
+                    .into(),
             ));
         }
         if estimate.score() < zxcvbn::Score::Three {
@@ -105,7 +106,13 @@ mod tests {
     fn common_and_context_passwords_are_rejected() {
         assert!(Password::new("password1234", &[]).is_err());
         assert!(Password::new("qwertyuiop123", &[]).is_err());
-        let ctx = ["Jan", "Nowakowski", "jan.nowakowski@example.com", "jnowakowski", "Acme VPN"];
+        let ctx = [
+            "Jan",
+            "Nowakowski",
+            "jan.nowakowski@example.com",
+            "jnowakowski",
+            "Acme VPN",
+        ];
         assert!(Password::new("nowakowski2024", &ctx).is_err());
         assert!(Password::new("correct horse battery staple", &ctx).is_ok());
         assert!(Password::new("plum-orbit-velvet-42", &ctx).is_ok());

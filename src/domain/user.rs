@@ -47,14 +47,15 @@ string_newtype!(
 impl Username {
     /// Parses a username for the form field `field`.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim();
+        let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Err(FieldError::new(field, "Enter a username."));
         }
         let len = s.chars().count();
         let mut chars = s.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-        let rest_ok = chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        let rest_ok =
+            chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
         if !(3..=32).contains(&len) || !first_ok || !rest_ok {
             return Err(FieldError::new(
                 field,
@@ -73,7 +74,7 @@ impl Username {
 impl PersonName {
     /// Parses a first or last name; `label` names it in the message.
     pub fn parse(field: &'static str, label: &str, raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim();
+        let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Err(FieldError::new(field, format!("Enter the {label}.")));
         }
@@ -84,7 +85,10 @@ impl PersonName {
             ));
         }
         if s.chars().count() > 64 {
-            return Err(FieldError::new(field, format!("The {label} can be at most 64 characters.")));
+            return Err(FieldError::new(
+                field,
+                format!("The {label} can be at most 64 characters."),
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -93,12 +97,15 @@ impl PersonName {
 impl Email {
     /// Parses an email address with lettre's parser.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
-        let s = raw.trim();
+        let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Err(FieldError::new(field, "Enter an email address."));
         }
         if s.len() > 254 || has_control_chars(s) {
-            return Err(FieldError::new(field, "Enter a valid email address, such as jan@example.com."));
+            return Err(FieldError::new(
+                field,
+                "Enter a valid email address, such as jan@example.com.",
+            ));
         }
         match s.parse::<lettre::Address>() {
             Ok(_) => Ok(Self(s.to_owned())),
@@ -113,7 +120,7 @@ impl Email {
 impl Phone {
     /// Parses an optional phone number; empty input is `None`.
     pub fn parse_optional(field: &'static str, raw: &str) -> Result<Option<Self>, FieldError> {
-        let s = raw.trim();
+        let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Ok(None);
         }
@@ -195,7 +202,10 @@ impl Profile {
                 email,
                 phone,
             }),
-            (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()].into_iter().flatten().collect()),
+            (a, b, c, d) => Err([a.err(), b.err(), c.err(), d.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
         }
     }
 }
@@ -206,10 +216,25 @@ mod tests {
 
     #[test]
     fn usernames() {
-        for ok in ["jan", "jan.nowak", "a_b-c.1", "abcdefghijklmnopqrstuvwxyz012345"] {
+        for ok in [
+            "jan",
+            "jan.nowak",
+            "a_b-c.1",
+            "abcdefghijklmnopqrstuvwxyz012345",
+        ] {
             assert!(Username::parse("u", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "ja", "Jan", "1jan", "jan nowak", "jan\n", "abcdefghijklmnopqrstuvwxyz0123456", "jan@x", "żaba"] {
+        for bad in [
+            "",
+            "ja",
+            "Jan",
+            "1jan",
+            "jan nowak",
+            "jan\n",
+            "abcdefghijklmnopqrstuvwxyz0123456",
+            "jan@x",
+            "żaba",
+        ] {
             assert!(Username::parse("u", bad).is_err(), "{bad:?}");
         }
     }
@@ -220,7 +245,9 @@ mod tests {
         assert!(PersonName::parse("f", "first name", "a\r\nBcc: x").is_err());
         assert!(PersonName::parse("f", "first name", &"x".repeat(65)).is_err());
         assert_eq!(
-            PersonName::parse("f", "first name", " ").unwrap_err().message,
+            PersonName::parse("f", "first name", " ")
+                .unwrap_err()
+                .message,
             "Enter the first name."
         );
     }
@@ -228,7 +255,13 @@ mod tests {
     #[test]
     fn emails() {
         assert!(Email::parse("e", "jan@example.com").is_ok());
-        for bad in ["jan", "jan@", "@x.com", "a@b@c", "jan@example.com\r\nBcc: x@y.z"] {
+        for bad in [
+            "jan",
+            "jan@",
+            "@x.com",
+            "a@b@c",
+            "jan@example.com\r\nBcc: x@y.z",
+        ] {
             assert!(Email::parse("e", bad).is_err(), "{bad:?}");
         }
     }
@@ -236,9 +269,19 @@ mod tests {
     #[test]
     fn phones() {
         assert_eq!(Phone::parse_optional("p", "").unwrap(), None);
-        assert!(Phone::parse_optional("p", "+48 123 456 789").unwrap().is_some());
-        assert!(Phone::parse_optional("p", "(555) 123-4567").unwrap().is_some());
-        for bad in ["123", "+48 abc", "<script>", "1234567890123456", "+1\n555 1234"] {
+        assert!(Phone::parse_optional("p", "+48 123 456 789")
+            .unwrap()
+            .is_some());
+        assert!(Phone::parse_optional("p", "(555) 123-4567")
+            .unwrap()
+            .is_some());
+        for bad in [
+            "123",
+            "+48 abc",
+            "<script>",
+            "1234567890123456",
+            "+1\n555 1234",
+        ] {
             assert!(Phone::parse_optional("p", bad).is_err(), "{bad:?}");
         }
     }

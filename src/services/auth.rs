@@ -61,18 +61,32 @@ pub enum LoginError {
 }
 
 /// Checks credentials and opens a session.
-pub async fn login(state: &AppState, actor: &Actor, username: &str, password: &str) -> Result<NewSession, LoginError> {
+pub async fn login(
+    state: &AppState,
+    actor: &Actor,
+    username: &str,
+    password: &str,
+) -> Result<NewSession, LoginError> {
     let now = state.now();
     let username = username.trim().to_lowercase();
     let account_key = format!("login-user:{username}");
     let ip_key = format!("login-ip:{}", actor.ip.as_deref().unwrap_or("-"));
-    state.limits.check(&account_key, ACCOUNT_FAILURES, ACCOUNT_WINDOW, now).map_err(LoginError::RateLimited)?;
-    state.limits.check(&ip_key, IP_FAILURES, IP_WINDOW, now).map_err(LoginError::RateLimited)?;
+    state
+        .limits
+        .check(&account_key, ACCOUNT_FAILURES, ACCOUNT_WINDOW, now)
+        .map_err(LoginError::RateLimited)?;
+    state
+        .limits
+        .check(&ip_key, IP_FAILURES, IP_WINDOW, now)
+        .map_err(LoginError::RateLimited)?;
 
     // A password the policy could never have produced is refused before any hashing.
     let too_long = password.chars().count() > password::MAX_CHARS;
     let lookup = username.clone();
-    let user = state.db.read(move |c| Ok(users::find_by_username(c, &lookup)?)).await?;
+    let user = state
+        .db
+        .read(move |c| Ok(users::find_by_username(c, &lookup)?))
+        .await?;
     let allowed = user.as_ref().is_some_and(|u| u.is_admin && u.is_active);
     let hash = user.as_ref().and_then(|u| u.password_hash.clone());
     let verified = if too_long {
@@ -136,7 +150,10 @@ pub async fn login(state: &AppState, actor: &Actor, username: &str, password: &s
 }
 
 /// The admin session a cookie value belongs to, if it is still alive.
-pub async fn authenticate(state: &AppState, cookie_value: &str) -> Result<Option<AdminSession>, AppError> {
+pub async fn authenticate(
+    state: &AppState,
+    cookie_value: &str,
+) -> Result<Option<AdminSession>, AppError> {
     let id_hash = sha256_hex(cookie_value);
     let now = state.now().unix_timestamp();
     let idle_before = now - IDLE.whole_seconds();
@@ -170,7 +187,11 @@ pub async fn authenticate(state: &AppState, cookie_value: &str) -> Result<Option
 }
 
 /// Ends a session on the server.
-pub async fn logout(state: &AppState, actor: &Actor, session: &AdminSession) -> Result<(), AppError> {
+pub async fn logout(
+    state: &AppState,
+    actor: &Actor,
+    session: &AdminSession,
+) -> Result<(), AppError> {
     let at = state.now().unix_timestamp();
     let id_hash = session.id_hash.clone();
     let actor = actor.clone();
@@ -188,5 +209,8 @@ pub async fn logout(state: &AppState, actor: &Actor, session: &AdminSession) -> 
 pub async fn prune_sessions(state: &AppState) -> Result<usize, AppError> {
     let now = state.now().unix_timestamp();
     let idle_before = now - IDLE.whole_seconds();
-    state.db.write(move |tx| Ok(sessions::delete_stale(tx, now, idle_before)?)).await
+    state
+        .db
+        .write(move |tx| Ok(sessions::delete_stale(tx, now, idle_before)?))
+        .await
 }

@@ -60,7 +60,11 @@ pub fn ensure_instance(state: &AppState) -> Result<Bootstrap, AppError> {
         Ok(true)
     })?;
     Ok(Bootstrap {
-        generated_password: if created_admin && generated { password } else { None },
+        generated_password: if created_admin && generated {
+            password
+        } else {
+            None
+        },
         created_admin,
     })
 }
@@ -74,7 +78,9 @@ pub fn reset_admin_password(state: &AppState, username: &str) -> Result<String, 
     db::write_tx(&mut conn, |tx| {
         let user = users::find_by_username(tx, username)?
             .filter(|u| u.is_admin)
-            .ok_or_else(|| AppError::BadRequest(format!("There is no admin named \"{username}\".")))?;
+            .ok_or_else(|| {
+                AppError::BadRequest(format!("There is no admin named \"{username}\"."))
+            })?;
         users::set_password_hash(tx, user.id, &hash)?;
         users::set_active(tx, user.id, true)?;
         sessions::delete_for_user(tx, user.id)?;

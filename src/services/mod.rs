@@ -22,7 +22,12 @@ pub struct Actor {
 
 impl Actor {
     /// An audit event by this actor.
-    pub fn event<'a>(&'a self, at: i64, action: &'a str, target: Option<&'a str>) -> audit::NewEvent<'a> {
+    pub fn event<'a>(
+        &'a self,
+        at: i64,
+        action: &'a str,
+        target: Option<&'a str>,
+    ) -> audit::NewEvent<'a> {
         audit::NewEvent {
             at,
             actor: &self.username,

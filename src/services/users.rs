@@ -48,17 +48,32 @@ pub struct EditUserInput {
 }
 
 fn duplicate_email(email: &str, owner: &str) -> FieldError {
-    FieldError::new("email", format!("The email {email} is already used by {owner}."))
+    FieldError::new(
+        "email",
+        format!("The email {email} is already used by {owner}."),
+    )
 }
 
 fn duplicate_username(username: &str) -> FieldError {
-    FieldError::new("username", format!("The username {username} is already taken."))
+    FieldError::new(
+        "username",
+        format!("The username {username} is already taken."),
+    )
 }
 
 /// Adds a user; returns the new user's id.
-pub async fn create_user(state: &AppState, actor: &Actor, input: NewUserInput) -> Result<i64, AppError> {
+pub async fn create_user(
+    state: &AppState,
+    actor: &Actor,
+    input: NewUserInput,
+) -> Result<i64, AppError> {
     let username = Username::parse("username", &input.username);
-    let profile = Profile::parse(&input.first_name, &input.last_name, &input.email, &input.phone);
+    let profile = Profile::parse(
+        &input.first_name,
+        &input.last_name,
+        &input.email,
+        &input.phone,
+    );
     let mut errors: Vec<FieldError> = Vec::new();
     if let Err(e) = &username {
         errors.push(e.clone());
@@ -82,7 +97,10 @@ pub async fn create_user(state: &AppState, actor: &Actor, input: NewUserInput) -
         } else {
             match Password::new(&input.password, &context) {
                 Ok(p) if input.password == input.password_repeat => password = Some(p),
-                Ok(_) => errors.push(FieldError::new("password_repeat", "The two passwords do not match.")),
+                Ok(_) => errors.push(FieldError::new(
+                    "password_repeat",
+                    "The two passwords do not match.",
+                )),
                 Err(e) => errors.push(FieldError::new("password", e.to_string())),
             }
         }
@@ -124,13 +142,20 @@ pub async fn create_user(state: &AppState, actor: &Actor, input: NewUserInput) -
             )
             .map_err(|e| {
                 if db::is_unique_violation(&e) {
-                    AppError::field("username", "That username or email was just taken; choose another.")
+                    AppError::field(
+                        "username",
+                        "That username or email was just taken; choose another.",
+                    )
                 } else {
                     e.into()
                 }
             })?;
             let mut event = actor.event(now, "user.created", Some(username.as_str()));
-            event.detail = Some(if hash.is_some() { "password set by admin" } else { "enrollment" });
+            event.detail = Some(if hash.is_some() {
+                "password set by admin"
+            } else {
+                "enrollment"
+            });
             audit::insert(tx, &event)?;
             Ok(id)
         })
@@ -139,7 +164,10 @@ pub async fn create_user(state: &AppState, actor: &Actor, input: NewUserInput) -
 
 /// The user with `id`, or `NotFound`.
 pub async fn get_user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
-    state.db.read(move |c| users::get(c, id)?.ok_or(AppError::NotFound)).await
+    state
+        .db
+        .read(move |c| users::get(c, id)?.ok_or(AppError::NotFound))
+        .await
 }
 
 /// One row of the users list (for re-rendering a row after a change).
@@ -148,16 +176,30 @@ pub async fn get_user_row(state: &AppState, id: i64) -> Result<UserListRow, AppE
         .db
         .read(move |c| {
             let user = users::get(c, id)?.ok_or(AppError::NotFound)?;
-            let device_count = c.query_row("SELECT count(*) FROM device WHERE user_id = ?1", [id], |r| r.get(0))?;
+            let device_count = c.query_row(
+                "SELECT count(*) FROM device WHERE user_id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
             Ok(UserListRow { user, device_count })
         })
         .await
 }
 
 /// Updates a user's profile.
-pub async fn update_user(state: &AppState, actor: &Actor, id: i64, input: EditUserInput) -> Result<UserRow, AppError> {
-    let profile =
-        Profile::parse(&input.first_name, &input.last_name, &input.email, &input.phone).map_err(AppError::Validation)?;
+pub async fn update_user(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    input: EditUserInput,
+) -> Result<UserRow, AppError> {
+    let profile = Profile::parse(
+        &input.first_name,
+        &input.last_name,
+        &input.email,
+        &input.phone,
+    )
+    .map_err(AppError::Validation)?;
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
     state
@@ -165,7 +207,10 @@ pub async fn update_user(state: &AppState, actor: &Actor, id: i64, input: EditUs
         .write(move |tx| {
             let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
             if let Some(owner) = users::email_owner(tx, profile.email.as_str(), id)? {
-                return Err(AppError::Validation(vec![duplicate_email(profile.email.as_str(), &owner)]));
+                return Err(AppError::Validation(vec![duplicate_email(
+                    profile.email.as_str(),
+                    &owner,
+                )]));
             }
             users::update_profile(
                 tx,
@@ -176,13 +221,18 @@ pub async fn update_user(state: &AppState, actor: &Actor, id: i64, input: EditUs
                 profile.phone.as_ref().map(|p| p.as_str()),
             )?;
             audit::insert(tx, &actor.event(now, "user.updated", Some(&user.username)))?;
-            Ok(users::get(tx, id)?.ok_or(AppError::NotFound)?)
+            users::get(tx, id)?.ok_or(AppError::NotFound)
         })
         .await
 }
 
 /// Disables or enables a user. Disabling ends all their sessions at once.
-pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) -> Result<UserRow, AppError> {
+pub async fn set_active(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+    active: bool,
+) -> Result<UserRow, AppError> {
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
     state
@@ -190,20 +240,28 @@ pub async fn set_active(state: &AppState, actor: &Actor, id: i64, active: bool) 
         .write(move |tx| {
             let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
             if !active && actor.user_id == Some(id) {
-                return Err(AppError::Forbidden("You cannot disable your own account.".into()));
+                return Err(AppError::Forbidden(
+                    "You cannot disable your own account.".into(),
+                ));
             }
             if !active && user.is_admin && users::other_active_admins(tx, id)? == 0 {
-                return Err(AppError::Forbidden("The last active admin cannot be disabled.".into()));
+                return Err(AppError::Forbidden(
+                    "The last active admin cannot be disabled.".into(),
+                ));
             }
             if user.is_active != active {
                 users::set_active(tx, id, active)?;
                 if !active {
                     sessions::delete_for_user(tx, id)?;
                 }
-                let action = if active { "user.enabled" } else { "user.disabled" };
+                let action = if active {
+                    "user.enabled"
+                } else {
+                    "user.disabled"
+                };
                 audit::insert(tx, &actor.event(now, action, Some(&user.username)))?;
             }
-            Ok(users::get(tx, id)?.ok_or(AppError::NotFound)?)
+            users::get(tx, id)?.ok_or(AppError::NotFound)
         })
         .await
 }
@@ -217,10 +275,14 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
         .write(move |tx| {
             let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
             if actor.user_id == Some(id) {
-                return Err(AppError::Forbidden("You cannot delete your own account.".into()));
+                return Err(AppError::Forbidden(
+                    "You cannot delete your own account.".into(),
+                ));
             }
             if user.is_admin && user.is_active && users::other_active_admins(tx, id)? == 0 {
-                return Err(AppError::Forbidden("The last active admin cannot be deleted.".into()));
+                return Err(AppError::Forbidden(
+                    "The last active admin cannot be deleted.".into(),
+                ));
             }
             sessions::delete_for_user(tx, id)?;
             users::delete(tx, id)?;
@@ -256,12 +318,22 @@ impl UserPage {
 
 /// Lists users, `PAGE_SIZE` at a time.
 pub async fn list_users(state: &AppState, query: &str, page: i64) -> Result<UserPage, AppError> {
-    let query: String = query.trim().chars().filter(|c| !c.is_control()).take(100).collect();
+    let query: String = query
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
     let page = page.clamp(1, 100_000);
     let q = query.clone();
     let (rows, total) = state
         .db
         .read(move |c| Ok(users::list(c, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE)?))
         .await?;
-    Ok(UserPage { rows, total, page, query })
+    Ok(UserPage {
+        rows,
+        total,
+        page,
+        query,
+    })
 }

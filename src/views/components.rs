@@ -5,7 +5,10 @@ use maud::{html, Markup};
 
 /// The message for `field`, if any.
 pub fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
-    errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.as_str())
 }
 
 /// How a text input is shown.
@@ -53,10 +56,13 @@ pub fn field(input: Input<'_>, errors: &[FieldError]) -> Markup {
     let error = error_for(errors, input.name);
     let hint_id = format!("{}-hint", input.name);
     let error_id = format!("{}-error", input.name);
-    let described: Vec<&str> = [input.hint.map(|_| hint_id.as_str()), error.map(|_| error_id.as_str())]
-        .into_iter()
-        .flatten()
-        .collect();
+    let described: Vec<&str> = [
+        input.hint.map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let described = (!described.is_empty()).then(|| described.join(" "));
     html! {
         div class="field" {

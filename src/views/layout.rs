@@ -45,7 +45,13 @@ fn head(title: &str, instance: &str) -> Markup {
 }
 
 /// A page of the admin area.
-pub fn admin_page(title: &str, instance: &str, nav: Nav, viewer: &Viewer, content: Markup) -> Markup {
+pub fn admin_page(
+    title: &str,
+    instance: &str,
+    nav: Nav,
+    viewer: &Viewer,
+    content: Markup,
+) -> Markup {
     let headers = format!(r#"{{"X-CSRF-Token":"{}"}}"#, viewer.csrf_token);
     html! {
         (DOCTYPE)

@@ -5,7 +5,13 @@ use super::layout::{csrf_field, public_page};
 use maud::{html, Markup};
 
 /// The login form; `error` is the one message for bad credentials or a rate limit.
-pub fn login_page(instance: &str, csrf: &str, username: &str, error: Option<&str>, notice: Option<&str>) -> Markup {
+pub fn login_page(
+    instance: &str,
+    csrf: &str,
+    username: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Markup {
     public_page(
         "Log in",
         instance,

@@ -44,7 +44,13 @@ fn thousands(n: i64) -> String {
 }
 
 /// The users page: heading, search, and the results fragment.
-pub fn users_page(instance: &str, viewer: &Viewer, page: &UserPage, notice: Option<&str>, error: Option<&str>) -> Markup {
+pub fn users_page(
+    instance: &str,
+    viewer: &Viewer,
+    page: &UserPage,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
     admin_page(
         "Users",
         instance,
@@ -78,7 +84,12 @@ pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
     let summary = match (page.rows.is_empty(), page.total) {
         (true, _) if page.query.is_empty() => "No users yet.".to_owned(),
         (true, _) => format!("No users match \"{}\".", page.query),
-        (false, Total::Exact(n)) => format!("Showing {}–{} of {} users", thousands(first), thousands(last), thousands(n)),
+        (false, Total::Exact(n)) => format!(
+            "Showing {}–{} of {} users",
+            thousands(first),
+            thousands(last),
+            thousands(n)
+        ),
         (false, Total::AtLeast(n)) => format!(
             "Showing {}–{} of more than {} matches; type more to narrow the search",
             thousands(first),
@@ -149,7 +160,11 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
 /// The row action menu; `static_list` when shown on its own page without JavaScript.
 pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup {
     let base = format!("/admin/users/{}", user.id);
-    let class = if static_list { "menu-list static" } else { "menu-list" };
+    let class = if static_list {
+        "menu-list static"
+    } else {
+        "menu-list"
+    };
     let (toggle_path, toggle_label) = if user.is_active {
         (format!("{base}/disable"), "Disable")
     } else {
@@ -219,7 +234,12 @@ pub struct UserFormValues {
 }
 
 /// The "Add user" page.
-pub fn new_user_page(instance: &str, viewer: &Viewer, v: &UserFormValues, errors: &[FieldError]) -> Markup {
+pub fn new_user_page(
+    instance: &str,
+    viewer: &Viewer,
+    v: &UserFormValues,
+    errors: &[FieldError],
+) -> Markup {
     admin_page(
         "Add user",
         instance,
@@ -271,7 +291,13 @@ fn profile_fields(v: &UserFormValues, errors: &[FieldError]) -> Markup {
 }
 
 /// The "Edit user" page.
-pub fn edit_user_page(instance: &str, viewer: &Viewer, user: &UserRow, v: &UserFormValues, errors: &[FieldError]) -> Markup {
+pub fn edit_user_page(
+    instance: &str,
+    viewer: &Viewer,
+    user: &UserRow,
+    v: &UserFormValues,
+    errors: &[FieldError],
+) -> Markup {
     let action = format!("/admin/users/{}/edit", user.id);
     admin_page(
         &format!("Edit {}", user.username),
@@ -296,7 +322,12 @@ pub fn edit_user_page(instance: &str, viewer: &Viewer, user: &UserRow, v: &UserF
 }
 
 /// The confirmation before deleting a user.
-pub fn delete_user_page(instance: &str, viewer: &Viewer, row: &UserListRow, error: Option<&str>) -> Markup {
+pub fn delete_user_page(
+    instance: &str,
+    viewer: &Viewer,
+    row: &UserListRow,
+    error: Option<&str>,
+) -> Markup {
     let u = &row.user;
     admin_page(
         &format!("Delete {}", u.username),

@@ -2,7 +2,9 @@
 
 use super::flash::{self, Kind};
 use super::request::actor;
-use super::session::{cookie, login_csrf_cookie_name, removal, session_cookie_name, verify_csrf, verify_origin};
+use super::session::{
+    cookie, login_csrf_cookie_name, removal, session_cookie_name, verify_csrf, verify_origin,
+};
 use super::{html, see_other};
 use crate::crypto::{constant_time_eq, random_alphanumeric};
 use crate::error::AppError;
@@ -24,7 +26,10 @@ pub struct LoginForm {
 }
 
 /// Shows the login form (or goes to the users list when already logged in).
-pub async fn show_login(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn show_login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
     if let Some(c) = req.cookie(session_cookie_name(https)) {
         if auth::authenticate(&state, c.value()).await?.is_some() {
@@ -51,8 +56,12 @@ async fn render_login(
         .filter(|v| v.len() == 43)
         .unwrap_or_else(|| random_alphanumeric(43));
     let instance = instance_name(state).await?;
-    let mut res = html(status, login_page(&instance, &token, username, error, notice));
-    res.add_cookie(&cookie(name, token, https)).map_err(AppError::internal)?;
+    let mut res = html(
+        status,
+        login_page(&instance, &token, username, error, notice),
+    );
+    res.add_cookie(&cookie(name, token, https))
+        .map_err(AppError::internal)?;
     flash::clear_on(&mut res, req, https)?;
     Ok(res)
 }
@@ -65,10 +74,20 @@ pub async fn submit_login(
 ) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
     verify_origin(&req, &state)?;
-    let expected = req.cookie(login_csrf_cookie_name(https)).map(|c| c.value().to_owned());
+    let expected = req
+        .cookie(login_csrf_cookie_name(https))
+        .map(|c| c.value().to_owned());
     if !expected.is_some_and(|e| constant_time_eq(&e, &form.csrf_token)) {
         let message = "Your login form expired. Please try again.";
-        return render_login(&req, &state, StatusCode::FORBIDDEN, &form.username, Some(message), None).await;
+        return render_login(
+            &req,
+            &state,
+            StatusCode::FORBIDDEN,
+            &form.username,
+            Some(message),
+            None,
+        )
+        .await;
     }
     let who = actor(&req, &state, None);
     match auth::login(&state, &who, &form.username, &form.password).await {
@@ -76,21 +95,37 @@ pub async fn submit_login(
             tracing::info!(username = %session.username, "admin logged in");
             Ok(HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/admin/users"))
-                .cookie(cookie(session_cookie_name(https), session.cookie_value, https))
+                .cookie(cookie(
+                    session_cookie_name(https),
+                    session.cookie_value,
+                    https,
+                ))
                 .cookie(removal(login_csrf_cookie_name(https), https))
                 .finish())
         }
         Err(LoginError::BadCredentials) => {
-            render_login(&req, &state, StatusCode::UNAUTHORIZED, &form.username, Some(auth::BAD_CREDENTIALS), None).await
+            render_login(
+                &req,
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &form.username,
+                Some(auth::BAD_CREDENTIALS),
+                None,
+            )
+            .await
         }
         Err(e @ LoginError::RateLimited(secs)) => {
-            let mut res =
-                render_login(&req, &state, StatusCode::TOO_MANY_REQUESTS, &form.username, Some(&e.to_string()), None)
-                    .await?;
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(secs),
-            );
+            let mut res = render_login(
+                &req,
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                &form.username,
+                Some(&e.to_string()),
+                None,
+            )
+            .await?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
             Ok(res)
         }
         Err(LoginError::App(e)) => Err(e),
@@ -112,11 +147,17 @@ pub async fn submit_logout(
     session: AdminSession,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     auth::logout(&state, &who, &session).await?;
     let https = state.config.is_https();
     let mut res = flash::redirect_with("/admin/login", Kind::Notice, "You are logged out.", https);
-    res.add_cookie(&removal(session_cookie_name(https), https)).map_err(AppError::internal)?;
+    res.add_cookie(&removal(session_cookie_name(https), https))
+        .map_err(AppError::internal)?;
     Ok(res)
 }

@@ -21,7 +21,11 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         if let AppError::Internal(e) | AppError::Unavailable(e) = self {
-            tracing::error!(error = format!("{e:#}"), status = status.as_u16(), "request failed");
+            tracing::error!(
+                error = format!("{e:#}"),
+                status = status.as_u16(),
+                "request failed"
+            );
         }
         let heading = match status {
             StatusCode::NOT_FOUND => "Page not found",

@@ -44,10 +44,15 @@ pub fn take(req: &HttpRequest) -> Option<(Kind, String)> {
 }
 
 /// Clears the notice cookie on the response that showed it.
-pub fn clear_on(res: &mut HttpResponse, req: &HttpRequest, https: bool) -> Result<(), crate::error::AppError> {
+pub fn clear_on(
+    res: &mut HttpResponse,
+    req: &HttpRequest,
+    https: bool,
+) -> Result<(), crate::error::AppError> {
     if req.cookie(FLASH_COOKIE).is_some() {
         let c: Cookie<'static> = removal(FLASH_COOKIE, https);
-        res.add_cookie(&c).map_err(crate::error::AppError::internal)?;
+        res.add_cookie(&c)
+            .map_err(crate::error::AppError::internal)?;
     }
     Ok(())
 }

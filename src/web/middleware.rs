@@ -8,7 +8,8 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
 object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// The security headers; handlers that set their own `Cache-Control` keep it.
@@ -20,7 +21,10 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=()",
+        ))
         .add(("Cache-Control", "no-store"));
     if https {
         headers.add(("Strict-Transport-Security", "max-age=31536000"))

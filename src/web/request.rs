@@ -9,7 +9,13 @@ use std::net::IpAddr;
 /// `X-Forwarded-For` entry that is not itself a trusted proxy.
 pub fn client_ip(req: &HttpRequest, state: &AppState) -> Option<IpAddr> {
     let peer = req.peer_addr().map(|a| a.ip())?;
-    let trusted = |ip: &IpAddr| state.config.trusted_proxies.iter().any(|net| net.contains(ip));
+    let trusted = |ip: &IpAddr| {
+        state
+            .config
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(ip))
+    };
     if !trusted(&peer) {
         return Some(peer);
     }

@@ -65,7 +65,9 @@ impl ResponseError for LoginRequired {
     fn error_response(&self) -> HttpResponse {
         if self.htmx {
             // htmx follows this with a full page load.
-            HttpResponse::Ok().insert_header(("HX-Redirect", "/admin/login")).finish()
+            HttpResponse::Ok()
+                .insert_header(("HX-Redirect", "/admin/login"))
+                .finish()
         } else {
             HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, "/admin/login"))
@@ -101,9 +103,17 @@ impl FromRequest for AdminSession {
 /// Checks that a state-changing request comes from our own pages (SECURITY.md 12):
 /// `Sec-Fetch-Site: same-origin` when the browser sends it, else an `Origin` equal to the
 /// public URL's; then the synchronizer token, from the `X-CSRF-Token` header or the form.
-pub fn verify_csrf(req: &HttpRequest, state: &AppState, expected: &str, form_token: Option<&str>) -> Result<(), AppError> {
+pub fn verify_csrf(
+    req: &HttpRequest,
+    state: &AppState,
+    expected: &str,
+    form_token: Option<&str>,
+) -> Result<(), AppError> {
     verify_origin(req, state)?;
-    let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok());
+    let header_token = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok());
     let given = header_token.or(form_token).unwrap_or_default();
     if given.is_empty() || !constant_time_eq(given, expected) {
         return Err(AppError::Forbidden(
@@ -115,12 +125,17 @@ pub fn verify_csrf(req: &HttpRequest, state: &AppState, expected: &str, form_tok
 
 /// The origin half of [`verify_csrf`], for forms without a session (login).
 pub fn verify_origin(req: &HttpRequest, state: &AppState) -> Result<(), AppError> {
-    let refuse = || AppError::Forbidden("This request came from another site and was refused.".into());
+    let refuse =
+        || AppError::Forbidden("This request came from another site and was refused.".into());
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         // Chromium sends `Origin: null` on same-origin posts from no-referrer pages, so the
         // fetch metadata decides when present.
-        return if site == "same-origin" { Ok(()) } else { Err(refuse()) };
+        return if site == "same-origin" {
+            Ok(())
+        } else {
+            Err(refuse())
+        };
     }
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => Ok(()),
@@ -144,7 +159,13 @@ mod tests {
 
     #[test]
     fn origin_of_public_url() {
-        assert_eq!(public_origin("https://vpn.example.com"), "https://vpn.example.com");
-        assert_eq!(public_origin("http://localhost:8080/onramp"), "http://localhost:8080");
+        assert_eq!(
+            public_origin("https://vpn.example.com"),
+            "https://vpn.example.com"
+        );
+        assert_eq!(
+            public_origin("http://localhost:8080/onramp"),
+            "http://localhost:8080"
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! The users list and the screens behind its action menu.
 
 use super::flash::{self, Kind};
+use super::html;
 use super::request::{actor, wants_fragment};
 use super::session::verify_csrf;
-use super::html;
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
@@ -40,7 +40,11 @@ pub async fn show_users(
     session: AdminSession,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = query.page.as_deref().and_then(|p| p.parse().ok()).unwrap_or(1);
+    let page_no = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(1);
     let page = svc::list_users(&state, &query.q, page_no).await?;
     let v = viewer(&session);
     if wants_fragment(&req) {
@@ -82,13 +86,19 @@ pub struct NewUserForm {
 }
 
 /// Shows the empty "Add user" form.
-pub async fn show_new_user(state: web::Data<AppState>, session: AdminSession) -> Result<HttpResponse, AppError> {
+pub async fn show_new_user(
+    state: web::Data<AppState>,
+    session: AdminSession,
+) -> Result<HttpResponse, AppError> {
     let instance = instance_name(&state).await?;
     let values = view::UserFormValues {
         use_enrollment: true,
         ..Default::default()
     };
-    Ok(html(StatusCode::OK, view::new_user_page(&instance, &viewer(&session), &values, &[])))
+    Ok(html(
+        StatusCode::OK,
+        view::new_user_page(&instance, &viewer(&session), &values, &[]),
+    ))
 }
 
 /// Adds a user, or shows the form again with what is wrong.
@@ -98,7 +108,12 @@ pub async fn submit_new_user(
     session: AdminSession,
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
     let form = form.into_inner();
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     let use_enrollment = form.use_enrollment.is_some();
@@ -123,11 +138,22 @@ pub async fn submit_new_user(
     match svc::create_user(&state, &who, input).await {
         Ok(_) => {
             let message = if use_enrollment {
-                format!("Added {}. They have not enrolled yet.", values.username.trim())
+                format!(
+                    "Added {}. They have not enrolled yet.",
+                    values.username.trim()
+                )
             } else {
-                format!("Added {} with the password you set.", values.username.trim())
+                format!(
+                    "Added {} with the password you set.",
+                    values.username.trim()
+                )
             };
-            Ok(flash::redirect_with("/admin/users", Kind::Notice, &message, state.config.is_https()))
+            Ok(flash::redirect_with(
+                "/admin/users",
+                Kind::Notice,
+                &message,
+                state.config.is_https(),
+            ))
         }
         Err(AppError::Validation(errors)) => {
             let instance = instance_name(&state).await?;
@@ -153,7 +179,10 @@ pub async fn show_user_actions(
         return Ok(html(StatusCode::OK, view::action_menu(&v, &user, false)));
     }
     let instance = instance_name(&state).await?;
-    Ok(html(StatusCode::OK, view::action_menu_page(&instance, &v, &user)))
+    Ok(html(
+        StatusCode::OK,
+        view::action_menu_page(&instance, &v, &user),
+    ))
 }
 
 /// The "Edit user" form.
@@ -185,7 +214,10 @@ pub async fn show_edit_user(
         use_enrollment: false,
     };
     let instance = instance_name(&state).await?;
-    Ok(html(StatusCode::OK, view::edit_user_page(&instance, &viewer(&session), &user, &values, &[])))
+    Ok(html(
+        StatusCode::OK,
+        view::edit_user_page(&instance, &viewer(&session), &user, &values, &[]),
+    ))
 }
 
 /// Saves a user's profile, or shows the form again with what is wrong.
@@ -196,7 +228,12 @@ pub async fn submit_edit_user(
     id: web::Path<i64>,
     form: web::Form<EditUserForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
     let form = form.into_inner();
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     let input = EditUserInput {
@@ -248,7 +285,12 @@ async fn toggle_active(
     form: CsrfOnly,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     let https = state.config.is_https();
     let result = svc::set_active(&state, &who, id, active).await;
@@ -256,18 +298,31 @@ async fn toggle_active(
     match result {
         Ok(user) if htmx => {
             let row = svc::get_user_row(&state, user.id).await?;
-            Ok(html(StatusCode::OK, view::user_row(&viewer(&session), &row)))
+            Ok(html(
+                StatusCode::OK,
+                view::user_row(&viewer(&session), &row),
+            ))
         }
         Ok(user) => {
             let verb = if active { "Enabled" } else { "Disabled" };
-            Ok(flash::redirect_with("/admin/users", Kind::Notice, &format!("{verb} {}.", user.username), https))
+            Ok(flash::redirect_with(
+                "/admin/users",
+                Kind::Notice,
+                &format!("{verb} {}.", user.username),
+                https,
+            ))
         }
         Err(AppError::Forbidden(message)) if htmx => Ok(HttpResponse::Ok()
             .insert_header(("HX-Retarget", "#flash-area"))
             .insert_header(("HX-Reswap", "innerHTML"))
             .content_type("text/html; charset=utf-8")
             .body(flash_error(Some(&message)).into_string())),
-        Err(AppError::Forbidden(message)) => Ok(flash::redirect_with("/admin/users", Kind::Error, &message, https)),
+        Err(AppError::Forbidden(message)) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Error,
+            &message,
+            https,
+        )),
         Err(e) => Err(e),
     }
 }
@@ -302,7 +357,10 @@ pub async fn show_delete_user(
 ) -> Result<HttpResponse, AppError> {
     let row = svc::get_user_row(&state, *id).await?;
     let instance = instance_name(&state).await?;
-    Ok(html(StatusCode::OK, view::delete_user_page(&instance, &viewer(&session), &row, None)))
+    Ok(html(
+        StatusCode::OK,
+        view::delete_user_page(&instance, &viewer(&session), &row, None),
+    ))
 }
 
 /// Deletes a user.
@@ -313,7 +371,12 @@ pub async fn submit_delete_user(
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(&req, &state, &session.csrf_token, form.csrf_token.as_deref())?;
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     match svc::delete_user(&state, &who, *id).await {
         Ok(username) => Ok(flash::redirect_with(
@@ -333,4 +396,3 @@ pub async fn submit_delete_user(
         Err(e) => Err(e),
     }
 }
-

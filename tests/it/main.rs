@@ -1,1 +1,12 @@
+//! In-process integration tests: the real application on a temp SQLite file with a fake
+//! clock, driven over HTTP like a browser would.
 
+// Tests may panic: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod health;
+mod users;

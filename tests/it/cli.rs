@@ -1,0 +1,119 @@
+//! The binary's subcommands and configuration errors.
+
+use std::process::Command;
+
+fn onramp() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_onramp"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ONRAMP_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn invalid_settings_name_the_variable() {
+    let out = onramp()
+        .env("ONRAMP_LISTEN", "everywhere")
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ONRAMP_LISTEN"), "{err}");
+    let out = onramp()
+        .env("ONRAMP_ENROLLMENT_SESSION_TTL", "10 minutes")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ONRAMP_ENROLLMENT_SESSION_TTL"));
+}
+
+#[test]
+fn migrate_backup_and_reset_admin_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("onramp.db");
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("applied 0001_create_users.sql"));
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .args(["reset-admin-password", "--username", "nobody"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("There is no admin named \"nobody\""));
+
+    // On an empty database the first admin is created first, as `serve` would.
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .arg("reset-admin-password")
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("New password for admin: "))
+        .expect("password printed");
+    assert_eq!(password.len(), 20);
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let hash: String = conn
+        .query_row(
+            "SELECT password_hash FROM user WHERE username = 'admin'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("admin");
+    use argon2::PasswordVerifier;
+    let parsed = argon2::PasswordHash::new(&hash).expect("phc");
+    assert!(argon2::Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok());
+
+    let copy = dir.path().join("copy.db");
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backup = rusqlite::Connection::open(&copy).expect("open copy");
+    let users: i64 = backup
+        .query_row("SELECT count(*) FROM user", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(users, 1);
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .arg("backup")
+        .arg(&copy)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}

@@ -1,0 +1,263 @@
+//! `TestApp`: the real server on port 0 with a temp database and a fake clock, plus helpers
+//! named after what a user does.
+
+use onramp::clock::FakeClock;
+use onramp::config::Config;
+use onramp::state::AppState;
+use onramp::{startup, Application};
+use reqwest::header::HeaderMap;
+use reqwest::{redirect, Client, Response, StatusCode};
+use std::sync::Arc;
+use time::macros::datetime;
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub address: String,
+    pub clock: FakeClock,
+    pub state: AppState,
+    pub client: Client,
+    pub csrf: String,
+    _dir: Arc<tempfile::TempDir>,
+}
+
+/// A response read to the end.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub async fn from(res: Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.text().await.expect("body");
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn location(&self) -> &str {
+        self.header("location")
+    }
+
+    /// The value of the first `name="csrf_token"` hidden field.
+    pub fn csrf_field(&self) -> Option<String> {
+        let at = self.body.find(r#"name="csrf_token" value=""#)?;
+        let rest = &self.body[at + r#"name="csrf_token" value=""#.len()..];
+        Some(rest[..rest.find('"')?].to_owned())
+    }
+}
+
+pub fn new_client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::for_tests(dir.path().join("onramp.db"));
+        config.admin_password = Some(onramp::config::Secret::new(ADMIN_PASSWORD));
+        tweak(&mut config);
+        // The port is only known after binding; bind first, then fix the public URL.
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe port");
+        let port = probe.local_addr().expect("addr").port();
+        drop(probe);
+        config.listen = format!("127.0.0.1:{port}").parse().expect("listen");
+        config.public_url = format!("http://127.0.0.1:{port}");
+        let clock = FakeClock::new(datetime!(2026-11-24 09:00 UTC));
+        let (state, _) = startup::build_state(config, Arc::new(clock.clone())).expect("state");
+        let app = Application::build(state.clone()).expect("build");
+        tokio::spawn(app.run_until_stopped());
+        Self {
+            address: format!("http://127.0.0.1:{port}"),
+            clock,
+            state,
+            client: new_client(),
+            csrf: String::new(),
+            _dir: Arc::new(dir),
+        }
+    }
+
+    /// Another browser on the same server: shares the database and clock, not cookies.
+    pub fn another_browser(&self) -> Self {
+        Self {
+            address: self.address.clone(),
+            clock: self.clock.clone(),
+            state: self.state.clone(),
+            client: new_client(),
+            csrf: String::new(),
+            _dir: self._dir.clone(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Page::from(self.client.get(self.url(path)).send().await.expect("GET")).await
+    }
+
+    /// A GET as htmx sends it.
+    pub async fn hx_get(&self, path: &str) -> Page {
+        let res = self
+            .client
+            .get(self.url(path))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .expect("GET");
+        Page::from(res).await
+    }
+
+    /// Posts a form with the session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &self.csrf)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts a form as htmx does: CSRF in the header.
+    pub async fn hx_post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let res = self
+            .client
+            .post(self.url(path))
+            .header("HX-Request", "true")
+            .header("X-CSRF-Token", &self.csrf)
+            .form(fields)
+            .send()
+            .await
+            .expect("POST");
+        Page::from(res).await
+    }
+
+    /// Posts exactly these fields.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Page::from(
+            self.client
+                .post(self.url(path))
+                .form(fields)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    /// Opens the login page and submits the credentials.
+    pub async fn login_as(&self, username: &str, password: &str) -> Page {
+        let form = self.get("/admin/login").await;
+        let token = form.csrf_field().expect("login form has a CSRF field");
+        self.post_raw(
+            "/admin/login",
+            &[
+                ("csrf_token", &token),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Logs in as the first admin and remembers the session's CSRF token.
+    pub async fn admin_login(&mut self) {
+        let res = self.login_as("admin", ADMIN_PASSWORD).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        let users = self.get("/admin/users").await;
+        assert_eq!(users.status, StatusCode::OK);
+        self.csrf = users.csrf_field().expect("users page has a CSRF field");
+    }
+
+    /// Adds a user through the form (enrollment process on); returns their id.
+    pub async fn add_user(&self, username: &str, first: &str, last: &str) -> i64 {
+        let email = format!("{username}@example.com");
+        let res = self
+            .post(
+                "/admin/users",
+                &[
+                    ("username", username),
+                    ("first_name", first),
+                    ("last_name", last),
+                    ("email", &email),
+                    ("phone", ""),
+                    ("use_enrollment", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        self.user_id(username).expect("user was added")
+    }
+
+    pub fn user_id(&self, username: &str) -> Option<i64> {
+        let conn = self.state.db.conn().expect("conn");
+        onramp::db::users::find_by_username(&conn, username)
+            .expect("query")
+            .map(|u| u.id)
+    }
+
+    pub fn user(&self, username: &str) -> Option<onramp::db::users::UserRow> {
+        let conn = self.state.db.conn().expect("conn");
+        onramp::db::users::find_by_username(&conn, username).expect("query")
+    }
+
+    pub fn user_count(&self) -> i64 {
+        let conn = self.state.db.conn().expect("conn");
+        onramp::db::users::count(&conn).expect("count")
+    }
+
+    /// Audit actions, oldest first.
+    pub fn audit_actions(&self) -> Vec<String> {
+        let conn = self.state.db.conn().expect("conn");
+        let mut events = onramp::db::audit::recent(&conn, None, 1000).expect("audit");
+        events.reverse();
+        events.into_iter().map(|e| e.action).collect()
+    }
+
+    /// Every text value in every table, for "no secret stored" checks.
+    pub fn dump_database(&self) -> String {
+        let conn = self.state.db.conn().expect("conn");
+        let mut out = String::new();
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        for table in tables {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM \"{table}\""))
+                .expect("select");
+            let n = stmt.column_count();
+            let mut rows = stmt.query([]).expect("rows");
+            while let Some(row) = rows.next().expect("row") {
+                for i in 0..n {
+                    if let Ok(Some(s)) = row.get::<_, Option<String>>(i) {
+                        out.push_str(&s);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        out
+    }
+}
