@@ -14,6 +14,16 @@
   const buttonOf = (menu) => menu.querySelector('.menu-button');
   const itemsOf = (menu) => Array.from(menu.querySelectorAll('.menu-list ' + ITEM));
   const isDisabled = (el) => el.getAttribute('aria-disabled') === 'true';
+  // Without JavaScript the button leads to a page, so it only announces a popup menu once
+  // this script runs; rows swapped in later get the same treatment.
+  const announceMenus = (root) => {
+    root.querySelectorAll?.('[data-menu] .menu-button:not([aria-haspopup])').forEach((b) => {
+      b.setAttribute('aria-haspopup', 'menu');
+      b.setAttribute('aria-expanded', 'false');
+    });
+  };
+  announceMenus(document);
+  document.addEventListener('htmx:load', (evt) => announceMenus(evt.target));
   const openMenus = () =>
     Array.from(document.querySelectorAll('[data-menu] .menu-button[aria-expanded="true"]'), (b) => b.closest('[data-menu]'));
 

@@ -3,7 +3,7 @@
 use super::Actor;
 use crate::db::{self, audit, sessions, users};
 use crate::domain::password::Password;
-use crate::domain::user::{Profile, Username};
+use crate::domain::user::{Email, Profile, Username};
 use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -61,6 +61,26 @@ fn duplicate_username(username: &str) -> FieldError {
     )
 }
 
+/// Messages for a username or email that another user already has.
+fn duplicates(
+    c: &rusqlite::Connection,
+    username: Option<&str>,
+    email: Option<&str>,
+) -> Result<Vec<FieldError>, AppError> {
+    let mut errors = Vec::new();
+    if let Some(name) = username {
+        if users::find_by_username(c, name)?.is_some() {
+            errors.push(duplicate_username(name));
+        }
+    }
+    if let Some(email) = email {
+        if let Some(owner) = users::email_owner(c, email, 0)? {
+            errors.push(duplicate_email(email, &owner));
+        }
+    }
+    Ok(errors)
+}
+
 /// Adds a user; returns the new user's id.
 pub async fn create_user(
     state: &AppState,
@@ -105,7 +125,21 @@ pub async fn create_user(
             }
         }
     }
-    let (Ok(username), Ok(profile), true) = (username, profile, errors.is_empty()) else {
+    if !errors.is_empty() {
+        // Name duplicates now too, so the admin sees every problem in one round.
+        let name = username.as_ref().ok().map(|u| u.as_str().to_owned());
+        let email = Email::parse("email", &input.email)
+            .ok()
+            .map(|e| e.as_str().to_owned());
+        errors.extend(
+            state
+                .db
+                .read(move |c| duplicates(c, name.as_deref(), email.as_deref()))
+                .await?,
+        );
+        return Err(AppError::Validation(errors));
+    }
+    let (Ok(username), Ok(profile)) = (username, profile) else {
         return Err(AppError::Validation(errors));
     };
     let hash = match password {
@@ -117,13 +151,7 @@ pub async fn create_user(
     state
         .db
         .write(move |tx| {
-            let mut errors = Vec::new();
-            if users::find_by_username(tx, username.as_str())?.is_some() {
-                errors.push(duplicate_username(username.as_str()));
-            }
-            if let Some(owner) = users::email_owner(tx, profile.email.as_str(), 0)? {
-                errors.push(duplicate_email(profile.email.as_str(), &owner));
-            }
+            let errors = duplicates(tx, Some(username.as_str()), Some(profile.email.as_str()))?;
             if !errors.is_empty() {
                 return Err(AppError::Validation(errors));
             }

@@ -37,6 +37,8 @@ fn head(title: &str, instance: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             meta name="htmx-config" content=(HTMX_CONFIG);
             title { (title) " · " (instance) }
+            // No favicon request (and no 404 in the console) until there is an icon.
+            link rel="icon" href="data:,";
             link rel="stylesheet" href=(assets::url("app.css"));
             script src=(assets::url("vendor/htmx.min.js")) defer {}
             script src=(assets::url("app.js")) defer {}

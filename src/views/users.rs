@@ -147,7 +147,7 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
                 div class="menu" data-menu {
                     form method="get" action=(actions_url) class="menu-form" {
                         button type="submit" class="menu-button" aria-label=(format!("Actions for {}", u.username))
-                            aria-haspopup="menu" aria-expanded="false" aria-controls=(menu_id)
+                            aria-controls=(menu_id)
                             hx-get=(actions_url) hx-target=(format!("#{menu_id}")) hx-swap="innerHTML" { "⋯" }
                     }
                     div id=(menu_id) class="menu-slot" {}
@@ -157,13 +157,14 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
     }
 }
 
-/// The row action menu; `static_list` when shown on its own page without JavaScript.
+/// The row action menu: a `role="menu"` for htmx, or with `static_list` a plain list of
+/// links and buttons for the page shown without JavaScript (no arrow-key promises there).
 pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup {
     let base = format!("/admin/users/{}", user.id);
-    let class = if static_list {
-        "menu-list static"
+    let (class, list_role, li_role, item_role) = if static_list {
+        ("menu-list static", None, None, None)
     } else {
-        "menu-list"
+        ("menu-list", Some("menu"), Some("none"), Some("menuitem"))
     };
     let (toggle_path, toggle_label) = if user.is_active {
         (format!("{base}/disable"), "Disable")
@@ -171,27 +172,31 @@ pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup
         (format!("{base}/enable"), "Enable")
     };
     let is_self = viewer.username == user.username;
+    let unavailable = |label: &str, reason: &str| {
+        html! {
+            span role=[item_role] aria-disabled="true" tabindex=[item_role.map(|_| "-1")] { (label) }
+            span class="menu-reason" { (reason) }
+        }
+    };
     html! {
-        ul class=(class) role="menu" aria-label=(format!("Actions for {}", user.username)) {
-            li role="none" { a role="menuitem" href=(format!("{base}/edit")) { "Edit" } }
-            li role="none" {
+        ul class=(class) role=[list_role] aria-label=(format!("Actions for {}", user.username)) {
+            li role=[li_role] { a role=[item_role] href=(format!("{base}/edit")) { "Edit" } }
+            li role=[li_role] {
                 @if is_self {
-                    span role="menuitem" aria-disabled="true" tabindex="-1" { (toggle_label) }
-                    span class="menu-reason" { "You cannot disable your own account." }
+                    (unavailable(toggle_label, "You cannot disable your own account."))
                 } @else {
                     form method="post" action=(toggle_path) {
                         (csrf_field(&viewer.csrf_token))
-                        button type="submit" role="menuitem" hx-post=(toggle_path)
+                        button type="submit" role=[item_role] hx-post=(toggle_path)
                             hx-target=(format!("#user-{}", user.id)) hx-swap="outerHTML" { (toggle_label) }
                     }
                 }
             }
-            li role="none" {
+            li role=[li_role] {
                 @if is_self {
-                    span role="menuitem" aria-disabled="true" tabindex="-1" { "Delete" }
-                    span class="menu-reason" { "You cannot delete your own account." }
+                    (unavailable("Delete", "You cannot delete your own account."))
                 } @else {
-                    a role="menuitem" href=(format!("{base}/delete")) { "Delete" }
+                    a role=[item_role] href=(format!("{base}/delete")) { "Delete" }
                 }
             }
         }
