@@ -36,7 +36,7 @@ test-deps: ## Install what the tests need (chromium, chromedriver, wg) when run 
 	fi
 
 test: test-deps release ## Run every test: unit, integration, real SMTP, browser
-	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) test --locked --all-targets -- --test-threads=2
+	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) test --locked --lib --bins --tests -- --test-threads=2
 
 unit: ## Only the fast unit tests
 	$(CARGO) test --locked --lib
@@ -48,3 +48,12 @@ clippy: ## Lint with warnings as errors
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 check: fmt clippy vendor-check test ## Everything CI runs: fmt, clippy, pinned assets, tests
+
+.PHONY: bench bench-deps
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+		else echo "make bench needs wrk: sudo apt-get install -y wrk"; exit 1; fi; }
+
+bench: bench-deps release ## Seed 100,000 users, load the release binary with wrk, print a table
+	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) bench --locked --bench load

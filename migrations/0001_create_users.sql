@@ -13,9 +13,22 @@ CREATE TABLE user (
     created_at    INTEGER NOT NULL
 ) STRICT;
 
--- Prefix search on names; username and email are covered by their UNIQUE indexes.
-CREATE INDEX user_first_name ON user (first_name);
-CREATE INDEX user_last_name ON user (last_name);
+-- Prefix search: each index range yields ids and usernames without touching the table, so
+-- a search sorts its candidates by username from the indexes alone.
+CREATE INDEX user_first_name ON user (first_name, username);
+CREATE INDEX user_last_name ON user (last_name, username);
+CREATE INDEX user_email_username ON user (email, username);
+
+-- count(*) walks a whole index; the users list shows the total on every page.
+CREATE TABLE user_count (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+) STRICT;
+INSERT INTO user_count (id, n) VALUES (1, 0);
+CREATE TRIGGER user_count_insert AFTER INSERT ON user
+BEGIN UPDATE user_count SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER user_count_delete AFTER DELETE ON user
+BEGIN UPDATE user_count SET n = n - 1 WHERE id = 1; END;
 
 CREATE TABLE session (
     id_hash      TEXT    PRIMARY KEY,   -- hex SHA-256 of the cookie value

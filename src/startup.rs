@@ -62,6 +62,9 @@ impl Application {
                 .wrap(Compress::default())
         })
         .workers(std::thread::available_parallelism().map_or(2, usize::from))
+        // Blocking work waits for one of 8 database connections or a hashing permit;
+        // more threads than that only add memory.
+        .worker_max_blocking_threads(8)
         .listen(listener)?
         .run();
         Ok(Self {

@@ -163,7 +163,8 @@ pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<usize> {
 
 /// Number of users.
 pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("SELECT count(*) FROM user", [], |r| r.get(0))
+    conn.prepare_cached("SELECT n FROM user_count WHERE id = 1")?
+        .query_row([], |r| r.get(0))
 }
 
 /// Number of active admins other than `except_id`.
@@ -234,34 +235,44 @@ pub fn list(
                OR email >= ?{p} AND email < ?{p} || char(1114111))"
         ));
     }
-    let candidates = format!(
-        "WITH hit(id) AS (
-           SELECT id FROM (SELECT id FROM user WHERE username >= ?1 AND username < ?2 LIMIT {SEARCH_CAP})
-           UNION SELECT id FROM (SELECT id FROM user WHERE first_name >= ?1 AND first_name < ?2 LIMIT {SEARCH_CAP})
-           UNION SELECT id FROM (SELECT id FROM user WHERE last_name >= ?1 AND last_name < ?2 LIMIT {SEARCH_CAP})
-           UNION SELECT id FROM (SELECT id FROM user WHERE email >= ?1 AND email < ?2 LIMIT {SEARCH_CAP})
-         )"
+    let branch = |column: &str| {
+        format!("SELECT id, username FROM (SELECT id, username FROM user WHERE {column} >= ?1 AND {column} < ?2 LIMIT {SEARCH_CAP})")
+    };
+    let union = format!(
+        "SELECT id, username FROM ({} UNION {} UNION {} UNION {})",
+        branch("username"),
+        branch("first_name"),
+        branch("last_name"),
+        branch("email")
     );
-    let filter = format!("id IN (SELECT id FROM hit){extra}");
+    let candidates = if extra.is_empty() {
+        union
+    } else {
+        // Later words test columns outside the indexes; only then read the candidates' rows.
+        format!("SELECT id, username FROM user WHERE id IN (SELECT id FROM ({union})){extra}")
+    };
     let mut values: Vec<rusqlite::types::Value> = vec![first.clone().into(), upper.into()];
     for w in &words[1..] {
         values.push(w.clone().into());
     }
-    let count_sql = format!("{candidates} SELECT count(*) FROM user WHERE {filter}");
-    let found: i64 = conn
-        .prepare_cached(&count_sql)?
-        .query_row(rusqlite::params_from_iter(values.iter()), |r| r.get(0))?;
-    let page_sql = format!(
-        "{candidates} {select} WHERE {filter} ORDER BY username LIMIT ?{l} OFFSET ?{o}",
-        l = values.len() + 1,
-        o = values.len() + 2
-    );
-    values.push(limit.into());
-    values.push(offset.into());
-    let rows = conn
-        .prepare_cached(&page_sql)?
-        .query_map(rusqlite::params_from_iter(values.iter()), map)?
+    // One pass over the bounded candidates gives both the count and the page.
+    let mut hits: Vec<(i64, String)> = conn
+        .prepare_cached(&candidates)?
+        .query_map(rusqlite::params_from_iter(values.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
         .collect::<Result<_, _>>()?;
+    hits.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+    let found = i64::try_from(hits.len()).unwrap_or(i64::MAX);
+    let start = usize::try_from(offset).unwrap_or(0).min(hits.len());
+    let end = start
+        .saturating_add(usize::try_from(limit).unwrap_or(0))
+        .min(hits.len());
+    let mut stmt = conn.prepare_cached(&format!("{select} WHERE id = ?1"))?;
+    let mut rows = Vec::with_capacity(end - start);
+    for (id, _) in &hits[start..end] {
+        rows.push(stmt.query_row([id], map)?);
+    }
     let total = if found >= SEARCH_CAP {
         Total::AtLeast(found)
     } else {
