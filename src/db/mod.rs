@@ -2,7 +2,9 @@
 //! Repositories are plain sync functions over a `&Connection`; services own transactions.
 
 pub mod audit;
+pub mod locations;
 pub mod migrate;
+pub mod outbox;
 pub mod sessions;
 pub mod settings;
 pub mod users;

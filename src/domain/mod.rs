@@ -1,7 +1,9 @@
 //! Pure rules and newtypes. Nothing here knows about HTTP, SQL or HTML.
 
 pub mod password;
+pub mod template;
 pub mod user;
+pub mod wireguard;
 
 /// A problem with one form field, shown next to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

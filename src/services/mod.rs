@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod settings;
 pub mod users;
 
 use crate::db::audit;
