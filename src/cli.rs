@@ -28,6 +28,11 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         file: PathBuf,
     },
+    /// Print a location's gateway wg-quick config (interface and one peer per device).
+    GatewayConfig {
+        /// The location's name or id.
+        location: String,
+    },
     /// Give the admin account a new password and end its sessions.
     ResetAdminPassword {
         /// The admin account to reset.

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod mail;
 pub mod ratelimit;
 pub mod services;
 pub mod startup;

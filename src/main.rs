@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&config),
         Command::Backup { file } => backup(&config, &file),
         Command::ResetAdminPassword { username } => reset_admin_password(config, &username),
+        Command::GatewayConfig { location } => gateway_config(config, location),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,4 +112,22 @@ fn reset_admin_password(config: Config, username: &str) -> anyhow::Result<()> {
     println!("New password for {username}: {password}");
     println!("Every session of {username} has been ended.");
     Ok(())
+}
+
+fn gateway_config(config: Config, location: String) -> anyhow::Result<()> {
+    let state = startup::open_state(config, Arc::new(SystemClock))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let shown = location.clone();
+    match rt.block_on(services::locations::gateway_config_for(&state, location)) {
+        Ok((_, text)) => {
+            print!("{text}");
+            Ok(())
+        }
+        Err(onramp::error::AppError::NotFound) => {
+            anyhow::bail!("there is no location named \"{shown}\"")
+        }
+        Err(e) => Err(e.into()),
+    }
 }

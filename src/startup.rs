@@ -21,19 +21,25 @@ pub struct Application {
     state: AppState,
 }
 
-/// Builds the shared state: opens the database (applying migrations) and fixes the instance.
-pub fn build_state(
-    config: Config,
-    clock: SharedClock,
-) -> anyhow::Result<(AppState, services::bootstrap::Bootstrap)> {
+/// Opens the database (applying migrations) and builds the shared state around it.
+pub fn open_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState> {
     let db = Db::open(&config.database)?;
-    let state = AppState {
+    Ok(AppState {
         db,
         clock,
         config: Arc::new(config),
         hasher: PasswordHasher::default(),
         limits: Arc::new(RateLimiter::default()),
-    };
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
+/// [`open_state`], then fixes the instance id and creates the first admin on an empty database.
+pub fn build_state(
+    config: Config,
+    clock: SharedClock,
+) -> anyhow::Result<(AppState, services::bootstrap::Bootstrap)> {
+    let state = open_state(config, clock)?;
     let boot = services::bootstrap::ensure_instance(&state)
         .map_err(|e| anyhow::anyhow!("first start: {e:#}"))?;
     state.hasher.warm_up();
@@ -91,8 +97,10 @@ impl Application {
                 }
             }
         });
+        let mailer = tokio::spawn(services::outbox::run_worker(self.state.clone()));
         let result = self.server.await;
         pruner.abort();
+        mailer.abort();
         result
     }
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Login and token-endpoint limits.
     pub limits: Arc<RateLimiter>,
+    /// Wakes the mail worker when something was queued.
+    pub mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AppState {

@@ -75,3 +75,40 @@ pub fn recent(conn: &Connection, action: Option<&str>, limit: i64) -> rusqlite::
     })?;
     rows.collect()
 }
+
+/// Events newest first, filtered by a user (as actor or target) and an action, older than
+/// `before_id` when paging.
+pub fn search(
+    conn: &Connection,
+    user: Option<&str>,
+    action: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit_event
+         WHERE (?1 IS NULL OR actor = ?1 OR target = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR id < ?3)
+         ORDER BY id DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![user, action, before_id, limit], |r| {
+        Ok(Event {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            target: r.get(4)?,
+            ip: r.get(5)?,
+            user_agent: r.get(6)?,
+            detail: r.get(7)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// The distinct actions recorded so far.
+pub fn actions(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT DISTINCT action FROM audit_event ORDER BY action")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}

@@ -473,4 +473,62 @@ mod tests {
             assert!(!text.contains(banned));
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+        use std::net::{Ipv4Addr, Ipv6Addr};
+
+        proptest! {
+            #[test]
+            fn v4_allocation_fills_the_pool_with_valid_distinct_addresses(
+                base in any::<u32>(), prefix in 24u8..=30, gw_offset in 1u32..4, taken in proptest::collection::vec(any::<u8>(), 0..20)
+            ) {
+                let net = ipnet::Ipv4Net::new(Ipv4Addr::from(base), prefix).unwrap().trunc();
+                let size = 1u32 << (32 - prefix);
+                let gateway = Ipv4Addr::from(u32::from(net.network()) + gw_offset.min(size - 2));
+                let pool = parse_pool("a", &format!("{gateway}/{prefix}")).unwrap()[0];
+                let mut used: HashSet<IpAddr> = taken.iter()
+                    .map(|t| IpAddr::V4(Ipv4Addr::from(u32::from(net.network()) + u32::from(*t) % size)))
+                    .filter(|ip| pool.is_assignable(*ip))
+                    .collect();
+                let before = used.len();
+                let mut given = 0;
+                while let Some(ip) = pool.first_free(&used) {
+                    prop_assert!(pool.is_assignable(ip));
+                    prop_assert!(ip != IpAddr::V4(net.network()) && ip != IpAddr::V4(net.broadcast()) && ip != IpAddr::V4(gateway));
+                    prop_assert!(used.insert(ip), "handed out twice: {}", ip);
+                    given += 1;
+                }
+                // Every host address but the gateway's ends up used, none twice.
+                prop_assert_eq!(before + given, (size - 3) as usize);
+            }
+
+            #[test]
+            fn v6_allocation_never_repeats_or_hands_out_the_gateway(
+                prefix in 64u8..=120, rounds in 1usize..50
+            ) {
+                let pool = parse_pool("a", &format!("fd00::1/{prefix}")).unwrap()[0];
+                let mut used = HashSet::new();
+                for _ in 0..rounds {
+                    let ip = pool.first_free(&used).unwrap();
+                    prop_assert!(pool.is_assignable(ip));
+                    prop_assert!(ip != IpAddr::V6(Ipv6Addr::from(0xfd00_u128 << 112)));
+                    prop_assert!(ip != pool.gateway());
+                    prop_assert!(used.insert(ip));
+                }
+            }
+
+            #[test]
+            fn key_validation_accepts_exactly_the_canonical_nonzero_keys(bytes in any::<[u8; 32]>()) {
+                let key = WgKey::from_bytes(&bytes).to_string();
+                prop_assert_eq!(key_problem(&key).is_none(), bytes.iter().any(|b| *b != 0));
+            }
+
+            #[test]
+            fn key_validation_never_panics(raw in "\\PC{0,60}") {
+                let _ = key_problem(&raw);
+            }
+        }
+    }
 }

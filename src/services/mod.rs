@@ -1,12 +1,15 @@
 //! Use cases, one function per user intent. Services parse input into domain types, read the
 //! time from the clock, run one transaction and return a small result.
 
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod locations;
+pub mod outbox;
 pub mod settings;
 pub mod users;
 
-use crate::db::audit;
+use crate::db::audit as audit_repo;
 
 /// Who is acting, for audit events.
 #[derive(Debug, Clone, Default)]
@@ -28,8 +31,8 @@ impl Actor {
         at: i64,
         action: &'a str,
         target: Option<&'a str>,
-    ) -> audit::NewEvent<'a> {
-        audit::NewEvent {
+    ) -> audit_repo::NewEvent<'a> {
+        audit_repo::NewEvent {
             at,
             actor: &self.username,
             action,

@@ -146,6 +146,8 @@ pub struct SettingsInput {
     pub smtp_password_clear: bool,
     /// From address.
     pub smtp_sender: String,
+    /// The SMTP fields were not submitted (ONRAMP_SMTP_URL overrides them): keep them.
+    pub keep_smtp: bool,
 }
 
 fn single_line(
@@ -249,6 +251,7 @@ pub async fn update_settings(
             String::new()
         }
     };
+    let keep_smtp = input.keep_smtp;
     let host = single_line("smtp_host", "SMTP host", &input.smtp_host, 253, &mut errors);
     if host.contains([' ', '/', ':']) {
         errors.push(FieldError::new(
@@ -258,7 +261,7 @@ pub async fn update_settings(
     }
     let port = match input.smtp_port.trim().parse::<u16>() {
         Ok(p) if p > 0 => p.to_string(),
-        _ if host.is_empty() && input.smtp_port.trim().is_empty() => "587".into(),
+        _ if keep_smtp || (host.is_empty() && input.smtp_port.trim().is_empty()) => "587".into(),
         _ => {
             errors.push(FieldError::new(
                 "smtp_port",
@@ -269,6 +272,7 @@ pub async fn update_settings(
     };
     let security = match input.smtp_security.as_str() {
         "none" | "starttls" | "tls" => input.smtp_security.clone(),
+        _ if keep_smtp => String::new(),
         _ => {
             errors.push(FieldError::new(
                 "smtp_security",
@@ -318,16 +322,26 @@ pub async fn update_settings(
                 ("welcome_email_body", body.as_str()),
                 ("welcome_email_same", if same { "1" } else { "0" }),
                 ("vpn_step", vpn_step.as_str()),
+            ];
+            for (k, v) in pairs {
+                repo::set(tx, k, v)?;
+            }
+            let smtp = [
                 ("smtp_host", host.as_str()),
                 ("smtp_port", port.as_str()),
                 ("smtp_security", security.as_str()),
                 ("smtp_username", username.as_str()),
                 ("smtp_sender", sender.as_str()),
             ];
-            for (k, v) in pairs {
-                repo::set(tx, k, v)?;
+            if keep_smtp {
+                // Fields were not on the form; nothing to change.
+            } else {
+                for (k, v) in smtp {
+                    repo::set(tx, k, v)?;
+                }
             }
-            if clear {
+            if keep_smtp {
+            } else if clear {
                 repo::set(tx, "smtp_password", "")?;
             } else if !password.is_empty() {
                 repo::set(tx, "smtp_password", &password)?;
@@ -341,4 +355,78 @@ pub async fn update_settings(
 /// The welcome message for a user, rendered and sanitised.
 pub fn render_welcome(markdown: &str, values: &TagValues) -> String {
     markdown_to_safe_html(&substitute(markdown, values))
+}
+
+/// What became of a test email after waiting a few seconds for the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestMailOutcome {
+    /// Delivered to the SMTP server.
+    Sent,
+    /// No SMTP server is configured; the email waits in the outbox.
+    NotConfigured,
+    /// Not delivered (yet); the worker keeps retrying unless it gave up.
+    NotSent {
+        /// The SMTP error.
+        error: String,
+        /// What to check.
+        hint: Option<String>,
+        /// Whether onramp gave up on it.
+        failed: bool,
+    },
+    /// Still trying after the wait.
+    Pending,
+}
+
+/// Queues a test email to `to`, wakes the worker and waits up to `wait` for the outcome.
+pub async fn send_test_email(
+    state: &AppState,
+    actor: &Actor,
+    to: &str,
+    wait: std::time::Duration,
+) -> Result<TestMailOutcome, AppError> {
+    let to =
+        crate::domain::user::Email::parse("to", to).map_err(|e| AppError::Validation(vec![e]))?;
+    let settings = get_settings(state).await?;
+    let configured = effective_smtp(state, &settings).is_some();
+    let email = crate::mail::templates::test_email(
+        to.as_str(),
+        &settings.instance_name,
+        &state.config.public_url,
+        &actor.username,
+    );
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    let id = state
+        .db
+        .write(move |tx| {
+            let id = super::outbox::queue(tx, "test", &email, now)?;
+            let mut e = actor.event(now, "email.queued", Some(email.to.as_str()));
+            e.detail = Some("test email");
+            audit::insert(tx, &e)?;
+            Ok(id)
+        })
+        .await?;
+    if !configured {
+        return Ok(TestMailOutcome::NotConfigured);
+    }
+    state.mail_wake.notify_one();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let row = super::outbox::get(state, id).await?;
+        match row.status.as_str() {
+            "sent" => return Ok(TestMailOutcome::Sent),
+            "failed" | "queued" if row.attempts > 0 => {
+                return Ok(TestMailOutcome::NotSent {
+                    error: row.last_error.unwrap_or_default(),
+                    hint: row.last_hint,
+                    failed: row.status == "failed",
+                })
+            }
+            _ => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(TestMailOutcome::Pending);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

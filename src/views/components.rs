@@ -98,3 +98,58 @@ pub fn flash(message: Option<&str>) -> Markup {
 pub fn flash_error(message: Option<&str>) -> Markup {
     html! { @if let Some(m) = message { div class="flash flash-error" role="alert" { (m) } } }
 }
+
+/// A labelled multi-line text field with hint and inline error.
+pub fn textarea(
+    name: &str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+    rows: u32,
+    errors: &[FieldError],
+    extra: Markup,
+) -> Markup {
+    let error = error_for(errors, name);
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let described: Vec<&str> = [
+        hint.map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    html! {
+        div class="field" {
+            label for=(name) { (label) }
+            @if let Some(h) = hint { div class="hint" id=(hint_id) { (h) } }
+            textarea id=(name) name=(name) rows=(rows) aria-invalid=[error.map(|_| "true")] aria-describedby=[described] { (value) }
+            (extra)
+            @if let Some(message) = error { div class="field-error" id=(error_id) { (message) } }
+        }
+    }
+}
+
+/// A group of radio buttons with a legend.
+pub fn radios(
+    name: &str,
+    legend: &str,
+    options: &[(&str, &str)],
+    selected: &str,
+    errors: &[FieldError],
+) -> Markup {
+    let error = error_for(errors, name);
+    html! {
+        fieldset class="field" aria-invalid=[error.map(|_| "true")] {
+            legend { (legend) }
+            @for (value, label) in options {
+                label class="checkbox" {
+                    input type="radio" name=(name) value=(value) checked[*value == selected];
+                    " " (label)
+                }
+            }
+            @if let Some(message) = error { div class="field-error" id=(format!("{name}-error")) { (message) } }
+        }
+    }
+}

@@ -12,6 +12,14 @@ const HTMX_CONFIG: &str = r#"{"selfRequestsOnly":true,"allowEval":false,"allowSc
 pub enum Nav {
     /// The users list and its forms.
     Users,
+    /// WireGuard locations.
+    Locations,
+    /// Instance settings.
+    Settings,
+    /// The mail outbox.
+    Outbox,
+    /// The audit log.
+    Audit,
     /// None highlighted.
     None,
 }
@@ -64,7 +72,15 @@ pub fn admin_page(
                 header class="topbar" {
                     a class="brand" href="/admin/users" { (instance) }
                     nav class="mainnav" aria-label="Main" {
-                        a href="/admin/users" aria-current=[(nav == Nav::Users).then_some("page")] { "Users" }
+                        @for (item, href, label) in [
+                            (Nav::Users, "/admin/users", "Users"),
+                            (Nav::Locations, "/admin/locations", "Locations"),
+                            (Nav::Settings, "/admin/settings", "Settings"),
+                            (Nav::Outbox, "/admin/outbox", "Outbox"),
+                            (Nav::Audit, "/admin/audit", "Audit log"),
+                        ] {
+                            a href=(href) aria-current=[(nav == item).then_some("page")] { (label) }
+                        }
                     }
                     form method="post" action="/admin/logout" class="logout" {
                         (csrf_field(&viewer.csrf_token))

@@ -1,10 +1,14 @@
 //! HTML, with maud only. Every fragment is one function used both by its full page and by
 //! the htmx response that swaps it in.
 
+pub mod audit;
 pub mod components;
 pub mod errors;
 pub mod layout;
+pub mod locations;
 pub mod login;
+pub mod outbox;
+pub mod settings;
 pub mod users;
 
 use time::OffsetDateTime;

@@ -2,13 +2,17 @@
 //! an htmx fragment and a redirect.
 
 mod assets;
+mod audit;
 mod auth;
 pub mod errors;
 mod flash;
 mod health;
+mod locations;
 mod middleware;
+mod outbox;
 pub mod request;
 pub mod session;
+mod settings;
 mod users;
 
 use crate::error::AppError;
@@ -72,7 +76,35 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/admin/users/{id}/delete")
             .route(web::get().to(users::show_delete_user))
             .route(web::post().to(users::submit_delete_user)),
-    );
+    )
+    .service(
+        web::resource("/admin/locations")
+            .route(web::get().to(locations::show_locations))
+            .route(web::post().to(locations::submit_new_location)),
+    )
+    .service(web::resource("/admin/locations/new").route(web::get().to(locations::show_new_location)))
+    .service(
+        web::resource("/admin/locations/{id}/edit")
+            .route(web::get().to(locations::show_edit_location))
+            .route(web::post().to(locations::submit_edit_location)),
+    )
+    .service(
+        web::resource("/admin/locations/{id}/delete")
+            .route(web::get().to(locations::show_delete_location))
+            .route(web::post().to(locations::submit_delete_location)),
+    )
+    .service(web::resource("/admin/locations/{id}/gateway.conf").route(web::get().to(locations::show_gateway_config)))
+    .service(
+        web::resource("/admin/settings")
+            .route(web::get().to(settings::show_settings))
+            .route(web::post().to(settings::submit_settings)),
+    )
+    .service(web::resource("/admin/settings/preview").route(web::post().to(settings::submit_preview)))
+    .service(web::resource("/admin/settings/test-email").route(web::post().to(settings::submit_test_email)))
+    .service(web::resource("/admin/outbox").route(web::get().to(outbox::show_outbox)))
+    .service(web::resource("/admin/outbox/{id}").route(web::get().to(outbox::show_mail)))
+    .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(outbox::submit_retry)))
+    .service(web::resource("/admin/audit").route(web::get().to(audit::show_audit)));
 }
 
 /// Response for anything no route matched.
@@ -93,6 +125,23 @@ pub fn html(status: actix_web::http::StatusCode, markup: Markup) -> HttpResponse
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "HX-Request"))
         .body(markup.into_string())
+}
+
+/// The shell's view of the logged-in admin.
+pub fn viewer(session: &crate::services::auth::AdminSession) -> crate::views::layout::Viewer {
+    crate::views::layout::Viewer {
+        username: session.username.clone(),
+        csrf_token: session.csrf_token.clone(),
+    }
+}
+
+/// A form whose only field is the CSRF token.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfOnly {
+    /// The synchronizer token (htmx sends it as a header instead).
+    #[serde(default)]
+    pub csrf_token: Option<String>,
 }
 
 /// Application state from the request.

@@ -1,27 +1,19 @@
 //! The users list and the screens behind its action menu.
 
 use super::flash::{self, Kind};
-use super::html;
 use super::request::{actor, wants_fragment};
 use super::session::verify_csrf;
+use super::{html, viewer, CsrfOnly};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
 use crate::services::users::{self as svc, EditUserInput, NewUserInput};
 use crate::state::AppState;
 use crate::views::components::flash_error;
-use crate::views::layout::Viewer;
 use crate::views::users as view;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-
-fn viewer(session: &AdminSession) -> Viewer {
-    Viewer {
-        username: session.username.clone(),
-        csrf_token: session.csrf_token.clone(),
-    }
-}
 
 /// Query of the users list.
 #[derive(Debug, Deserialize)]
@@ -267,14 +259,6 @@ pub async fn submit_edit_user(
         }
         Err(e) => Err(e),
     }
-}
-
-/// A form whose only field is the CSRF token.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf_token: Option<String>,
 }
 
 async fn toggle_active(

@@ -1,0 +1,68 @@
+//! The audit log.
+
+use super::format_time;
+use super::layout::{admin_page, Nav, Viewer};
+use crate::db::audit::Event;
+use maud::{html, Markup};
+
+/// The audit log with its filters, newest first.
+pub fn audit_page(
+    instance: &str,
+    viewer: &Viewer,
+    events: &[Event],
+    user: &str,
+    action: &str,
+    actions: &[String],
+    next: Option<String>,
+) -> Markup {
+    admin_page(
+        "Audit log",
+        instance,
+        Nav::Audit,
+        viewer,
+        html! {
+            h1 { "Audit log" }
+            form class="search row" method="get" action="/admin/audit" role="search" {
+                div class="field" {
+                    label for="user" { "User" }
+                    input id="user" name="user" type="search" value=(user) maxlength="64" placeholder="Actor or target";
+                }
+                div class="field" {
+                    label for="action" { "Action" }
+                    select id="action" name="action" {
+                        option value="" selected[action.is_empty()] { "Any action" }
+                        @for a in actions { option value=(a) selected[a == action] { (a) } }
+                    }
+                }
+                button type="submit" class="button-secondary" { "Filter" }
+            }
+            @if events.is_empty() {
+                p { "No events match." }
+            } @else {
+                table class="data" {
+                    caption class="sr-only" { "Audit events" }
+                    thead { tr {
+                        th scope="col" { "Time (UTC)" } th scope="col" { "Actor" } th scope="col" { "Action" }
+                        th scope="col" { "Target" } th scope="col" { "Detail" } th scope="col" { "IP" } th scope="col" { "User agent" }
+                    } }
+                    tbody {
+                        @for e in events {
+                            tr {
+                                td { (format_time(e.at)) }
+                                td { (e.actor) }
+                                td { code { (e.action) } }
+                                td { (e.target.as_deref().unwrap_or("")) }
+                                td { (e.detail.as_deref().unwrap_or("")) }
+                                td { (e.ip.as_deref().unwrap_or("")) }
+                                td class="muted" { (e.user_agent.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(url) = next {
+                    nav class="pagination" aria-label="Pages" { a href=(url) { "Older events →" } }
+                }
+            }
+        },
+    )
+}

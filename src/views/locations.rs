@@ -1,0 +1,196 @@
+//! The locations list and its form.
+
+use super::components::{error_summary, field, flash, radios, Input};
+use super::layout::{admin_page, csrf_field, Nav, Viewer};
+use crate::db::locations::LocationRow;
+use crate::domain::FieldError;
+use crate::services::locations::LocationSummary;
+use maud::{html, Markup};
+
+/// The list of locations.
+pub fn locations_page(
+    instance: &str,
+    viewer: &Viewer,
+    list: &[LocationSummary],
+    notice: Option<&str>,
+) -> Markup {
+    admin_page(
+        "Locations",
+        instance,
+        Nav::Locations,
+        viewer,
+        html! {
+            div class="row spread" {
+                h1 { "Locations" }
+                a class="button button-primary" href="/admin/locations/new" { "Add location" }
+            }
+            (flash(notice))
+            @if list.is_empty() {
+                div class="card stack" {
+                    p { "No locations yet. A location is a WireGuard network people connect to: its gateway's address pool, endpoint and key." }
+                    p { "Enrollment can still run without one; users get VPN access once a location exists." }
+                }
+            } @else {
+                table class="data" {
+                    caption class="sr-only" { "Locations" }
+                    thead { tr {
+                        th scope="col" { "Name" } th scope="col" { "Addresses" } th scope="col" { "Endpoint" }
+                        th scope="col" class="num" { "Devices" } th scope="col" { "Gateway public key" } th scope="col" { span class="sr-only" { "Actions" } }
+                    } }
+                    tbody {
+                        @for s in list {
+                            @let l = &s.location;
+                            tr {
+                                td { (l.name) }
+                                td { code { (l.addresses) } }
+                                td { code { (crate::domain::wireguard::endpoint(&l.endpoint, l.port)) } }
+                                td class="num" { (s.devices) }
+                                td { code class="key" { (l.public_key) } }
+                                td class="row" {
+                                    a href=(format!("/admin/locations/{}/edit", l.id)) aria-label=(format!("Edit {}", l.name)) { "Edit" }
+                                    a href=(format!("/admin/locations/{}/gateway.conf", l.id)) download aria-label=(format!("Download the gateway config of {}", l.name)) { "Gateway config" }
+                                    a href=(format!("/admin/locations/{}/delete", l.id)) aria-label=(format!("Delete {}", l.name)) { "Delete" }
+                                }
+                            }
+                        }
+                    }
+                }
+                p class="hint" { "The gateway config is a wg-quick file with the gateway's interface and one peer per device: "
+                    code { "wg-quick up ./office.conf" } " on the gateway, or " code { "onramp gateway-config Office" } "." }
+            }
+        },
+    )
+}
+
+/// Values shown in the location form.
+#[derive(Debug, Clone, Default)]
+pub struct LocationFormValues {
+    /// Name.
+    pub name: String,
+    /// Pool.
+    pub addresses: String,
+    /// Endpoint host.
+    pub endpoint: String,
+    /// Port.
+    pub port: String,
+    /// Allowed IPs.
+    pub allowed_ips: String,
+    /// DNS.
+    pub dns: String,
+    /// Keepalive.
+    pub keepalive: String,
+    /// generate / paste / keep.
+    pub key_mode: String,
+    /// Pasted key.
+    pub public_key: String,
+}
+
+impl LocationFormValues {
+    /// The form for a new location.
+    pub fn new_location() -> Self {
+        Self {
+            port: "51820".into(),
+            keepalive: "25".into(),
+            key_mode: "generate".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The form filled from a stored location.
+    pub fn from_row(l: &LocationRow) -> Self {
+        Self {
+            name: l.name.clone(),
+            addresses: l.addresses.clone(),
+            endpoint: l.endpoint.clone(),
+            port: l.port.to_string(),
+            allowed_ips: l.allowed_ips.clone(),
+            dns: l.dns.clone(),
+            keepalive: l.keepalive.to_string(),
+            key_mode: "keep".into(),
+            public_key: String::new(),
+        }
+    }
+}
+
+/// The add / edit form; `existing` is the stored location when editing.
+pub fn location_form_page(
+    instance: &str,
+    viewer: &Viewer,
+    existing: Option<&LocationRow>,
+    v: &LocationFormValues,
+    errors: &[FieldError],
+) -> Markup {
+    let (title, action, submit) = match existing {
+        Some(l) => (
+            format!("Edit {}", l.name),
+            format!("/admin/locations/{}/edit", l.id),
+            "Save changes",
+        ),
+        None => (
+            "Add location".to_owned(),
+            "/admin/locations".to_owned(),
+            "Add location",
+        ),
+    };
+    let mut key_options = vec![(
+        "generate",
+        "Generate a new key pair (onramp keeps the private key for the gateway config)",
+    )];
+    if existing.is_some() {
+        key_options.insert(0, ("keep", "Keep the current key"));
+    }
+    key_options.push(("paste", "Use the gateway's own public key (paste it below)"));
+    admin_page(
+        &title,
+        instance,
+        Nav::Locations,
+        viewer,
+        html! {
+            div class="card stack" {
+                h1 { (title) }
+                (error_summary(errors))
+                form class="form stack" method="post" action=(action) novalidate {
+                    (csrf_field(&viewer.csrf_token))
+                    (field(Input { maxlength: 64, ..Input::new("name", "Name", &v.name) }, errors))
+                    (field(Input { hint: Some("The gateway's own address with the network size; several separated by commas. For example 10.10.0.1/24, fd00::1/64."), maxlength: 400, ..Input::new("addresses", "Gateway address", &v.addresses) }, errors))
+                    (field(Input { hint: Some("The public host name or IP address clients connect to."), maxlength: 253, ..Input::new("endpoint", "Endpoint", &v.endpoint) }, errors))
+                    (field(Input { kind: "number", maxlength: 5, ..Input::new("port", "Port", &v.port) }, errors))
+                    (field(Input { hint: Some("Networks routed through the tunnel, separated by commas; 0.0.0.0/0, ::/0 sends everything."), maxlength: 1000, ..Input::new("allowed_ips", "Allowed IPs", &v.allowed_ips) }, errors))
+                    (field(Input { required: false, hint: Some("DNS servers for clients, separated by commas."), maxlength: 400, ..Input::new("dns", "DNS", &v.dns) }, errors))
+                    (field(Input { kind: "number", hint: Some("Seconds between keepalive packets; 25 keeps NAT mappings open, 0 turns it off."), maxlength: 5, ..Input::new("keepalive", "Keepalive", &v.keepalive) }, errors))
+                    @if let Some(l) = existing {
+                        p { "Current gateway public key: " code class="key" { (l.public_key) } }
+                    }
+                    (radios("key_mode", "Gateway key", &key_options, &v.key_mode, errors))
+                    (field(Input { required: false, hint: Some("44 characters, as printed by wg pubkey."), maxlength: 64, ..Input::new("public_key", "Gateway public key", &v.public_key) }, errors))
+                    div class="actions" {
+                        button type="submit" class="button-primary" { (submit) }
+                        a class="button button-secondary" href="/admin/locations" { "Cancel" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// Confirmation before deleting a location.
+pub fn delete_location_page(instance: &str, viewer: &Viewer, s: &LocationSummary) -> Markup {
+    let l = &s.location;
+    admin_page(
+        &format!("Delete {}", l.name),
+        instance,
+        Nav::Locations,
+        viewer,
+        html! {
+            div class="card stack confirm" {
+                h1 { "Delete " (l.name) "?" }
+                p { "The " (s.devices) " device(s) with an address in " (l.name) " lose access to it, and its gateway key is forgotten. This cannot be undone." }
+                form method="post" action=(format!("/admin/locations/{}/delete", l.id)) class="actions" {
+                    (csrf_field(&viewer.csrf_token))
+                    button type="submit" class="button-danger" { "Delete " (l.name) }
+                    a class="button button-secondary" href="/admin/locations" { "Cancel" }
+                }
+            }
+        },
+    )
+}

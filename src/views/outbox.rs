@@ -1,0 +1,122 @@
+//! The outbox: every email with its delivery status.
+
+use super::components::{flash, flash_error};
+use super::format_time;
+use super::layout::{admin_page, csrf_field, Nav, Viewer};
+use crate::db::outbox::MailRow;
+use maud::{html, Markup};
+
+fn status_badge(status: &str) -> Markup {
+    let (class, label) = match status {
+        "sent" => ("badge badge-active", "Sent"),
+        "failed" => ("badge badge-disabled", "Failed"),
+        "sending" => ("badge badge-pending", "Sending"),
+        _ => ("badge badge-pending", "Queued"),
+    };
+    html! { span class=(class) { (label) } }
+}
+
+fn retry_form(viewer: &Viewer, m: &MailRow) -> Markup {
+    html! {
+        @if m.status == "queued" || m.status == "failed" {
+            form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) {
+                (csrf_field(&viewer.csrf_token))
+                button type="submit" class="linklike" aria-label=(format!("Retry now: {}", m.subject)) { "Retry now" }
+            }
+        }
+    }
+}
+
+/// The outbox list.
+pub fn outbox_page(
+    instance: &str,
+    viewer: &Viewer,
+    rows: &[MailRow],
+    counts: &[(String, i64)],
+    smtp_configured: bool,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
+    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    admin_page(
+        "Outbox",
+        instance,
+        Nav::Outbox,
+        viewer,
+        html! {
+            h1 { "Outbox" }
+            (flash(notice))
+            (flash_error(error))
+            @if !smtp_configured {
+                div class="flash" role="note" { "SMTP is not configured, so mail waits here. Read it below, or set up SMTP in " a href="/admin/settings" { "Settings" } "." }
+            }
+            nav class="row" aria-label="Filter by status" {
+                a href="/admin/outbox" { "All" }
+                a href="/admin/outbox?status=queued" { "Queued (" (count("queued") + count("sending")) ")" }
+                a href="/admin/outbox?status=sent" { "Sent (" (count("sent")) ")" }
+                a href="/admin/outbox?status=failed" { "Failed (" (count("failed")) ")" }
+            }
+            @if rows.is_empty() {
+                p { "No emails." }
+            } @else {
+                table class="data" {
+                    caption class="sr-only" { "Emails" }
+                    thead { tr {
+                        th scope="col" { "Queued" } th scope="col" { "To" } th scope="col" { "Subject" }
+                        th scope="col" { "Status" } th scope="col" class="num" { "Attempts" } th scope="col" { "Last error" } th scope="col" { span class="sr-only" { "Actions" } }
+                    } }
+                    tbody {
+                        @for m in rows {
+                            tr {
+                                td { (format_time(m.created_at)) }
+                                td { (m.recipient) }
+                                td { a href=(format!("/admin/outbox/{}", m.id)) { (m.subject) } }
+                                td { (status_badge(&m.status))
+                                    @if m.status == "queued" && m.attempts > 0 { br; span class="muted" { "next try " (format_time(m.next_attempt_at)) } } }
+                                td class="num" { (m.attempts) }
+                                td { @if let Some(e) = &m.last_error { (e) } @if let Some(h) = &m.last_hint { br; span class="hint" { (h) } } }
+                                td { (retry_form(viewer, m)) }
+                            }
+                        }
+                    }
+                }
+                @if rows.len() == 50 {
+                    @if let Some(last) = rows.last() {
+                        nav class="pagination" aria-label="Pages" { a href=(format!("/admin/outbox?before={}", last.id)) { "Older emails →" } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// One email, text and HTML.
+pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow) -> Markup {
+    admin_page(
+        &m.subject,
+        instance,
+        Nav::Outbox,
+        viewer,
+        html! {
+            div class="card stack" {
+                h1 { (m.subject) }
+                dl {
+                    dt { "To" } dd { (m.recipient) }
+                    dt { "Status" } dd { (status_badge(&m.status)) " after " (m.attempts) " attempt(s)" }
+                    dt { "Queued" } dd { (format_time(m.created_at)) }
+                    @if let Some(t) = m.sent_at { dt { "Sent" } dd { (format_time(t)) } }
+                    @if let Some(e) = &m.last_error { dt { "Last error" } dd { (e) } }
+                    @if let Some(h) = &m.last_hint { dt { "Hint" } dd { (h) } }
+                }
+                (retry_form(viewer, m))
+                h2 { "Text" }
+                pre class="mail-text" { (m.body_text) }
+                details {
+                    summary { "HTML source" }
+                    pre class="mail-text" { (m.body_html) }
+                }
+                p { a href="/admin/outbox" { "Back to the outbox" } }
+            }
+        },
+    )
+}

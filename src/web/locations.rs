@@ -1,0 +1,247 @@
+//! Locations: list, add, edit, delete, gateway config download.
+
+use super::flash::{self, Kind};
+use super::request::actor;
+use super::session::verify_csrf;
+use super::{html, viewer, CsrfOnly};
+use crate::error::AppError;
+use crate::services::auth::AdminSession;
+use crate::services::bootstrap::instance_name;
+use crate::services::locations::{self as svc, LocationInput};
+use crate::state::AppState;
+use crate::views::locations as view;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+/// Lists the locations.
+pub async fn show_locations(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+) -> Result<HttpResponse, AppError> {
+    let list = svc::list_locations(&state).await?;
+    let notice = flash::take(&req).map(|(_, m)| m);
+    let instance = instance_name(&state).await?;
+    let mut res = html(
+        StatusCode::OK,
+        view::locations_page(&instance, &viewer(&session), &list, notice.as_deref()),
+    );
+    flash::clear_on(&mut res, &req, state.config.is_https())?;
+    Ok(res)
+}
+
+/// The location form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationForm {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    name: String,
+    addresses: String,
+    endpoint: String,
+    port: String,
+    allowed_ips: String,
+    #[serde(default)]
+    dns: String,
+    #[serde(default)]
+    keepalive: String,
+    #[serde(default)]
+    key_mode: String,
+    #[serde(default)]
+    public_key: String,
+}
+
+impl LocationForm {
+    fn input(&self) -> LocationInput {
+        LocationInput {
+            name: self.name.clone(),
+            addresses: self.addresses.clone(),
+            endpoint: self.endpoint.clone(),
+            port: self.port.clone(),
+            allowed_ips: self.allowed_ips.clone(),
+            dns: self.dns.clone(),
+            keepalive: self.keepalive.clone(),
+            key_mode: self.key_mode.clone(),
+            public_key: self.public_key.clone(),
+        }
+    }
+
+    fn values(&self) -> view::LocationFormValues {
+        view::LocationFormValues {
+            name: self.name.clone(),
+            addresses: self.addresses.clone(),
+            endpoint: self.endpoint.clone(),
+            port: self.port.clone(),
+            allowed_ips: self.allowed_ips.clone(),
+            dns: self.dns.clone(),
+            keepalive: self.keepalive.clone(),
+            key_mode: self.key_mode.clone(),
+            public_key: self.public_key.clone(),
+        }
+    }
+}
+
+/// The empty form.
+pub async fn show_new_location(
+    state: web::Data<AppState>,
+    session: AdminSession,
+) -> Result<HttpResponse, AppError> {
+    let instance = instance_name(&state).await?;
+    let values = view::LocationFormValues::new_location();
+    Ok(html(
+        StatusCode::OK,
+        view::location_form_page(&instance, &viewer(&session), None, &values, &[]),
+    ))
+}
+
+/// Creates a location.
+pub async fn submit_new_location(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    form: web::Form<LocationForm>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    match svc::create_location(&state, &who, form.input()).await {
+        Ok(_) => Ok(flash::redirect_with(
+            "/admin/locations",
+            Kind::Notice,
+            &format!("Added location {}.", form.name.trim()),
+            state.config.is_https(),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let instance = instance_name(&state).await?;
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                view::location_form_page(
+                    &instance,
+                    &viewer(&session),
+                    None,
+                    &form.values(),
+                    &errors,
+                ),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The filled form for a location.
+pub async fn show_edit_location(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let row = svc::get_location(&state, *id).await?;
+    let instance = instance_name(&state).await?;
+    let values = view::LocationFormValues::from_row(&row);
+    Ok(html(
+        StatusCode::OK,
+        view::location_form_page(&instance, &viewer(&session), Some(&row), &values, &[]),
+    ))
+}
+
+/// Saves a location.
+pub async fn submit_edit_location(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<LocationForm>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    match svc::update_location(&state, &who, *id, form.input()).await {
+        Ok(()) => Ok(flash::redirect_with(
+            "/admin/locations",
+            Kind::Notice,
+            &format!("Saved location {}.", form.name.trim()),
+            state.config.is_https(),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let row = svc::get_location(&state, *id).await?;
+            let instance = instance_name(&state).await?;
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                view::location_form_page(
+                    &instance,
+                    &viewer(&session),
+                    Some(&row),
+                    &form.values(),
+                    &errors,
+                ),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Asks before deleting.
+pub async fn show_delete_location(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let summary = svc::list_locations(&state)
+        .await?
+        .into_iter()
+        .find(|s| s.location.id == *id)
+        .ok_or(AppError::NotFound)?;
+    let instance = instance_name(&state).await?;
+    Ok(html(
+        StatusCode::OK,
+        view::delete_location_page(&instance, &viewer(&session), &summary),
+    ))
+}
+
+/// Deletes a location.
+pub async fn submit_delete_location(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let name = svc::delete_location(&state, &who, *id).await?;
+    Ok(flash::redirect_with(
+        "/admin/locations",
+        Kind::Notice,
+        &format!("Deleted location {name}."),
+        state.config.is_https(),
+    ))
+}
+
+/// Downloads the gateway's wg-quick config as a text attachment.
+pub async fn show_gateway_config(
+    state: web::Data<AppState>,
+    _session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (file_name, text) = svc::gateway_config_for(&state, id.to_string()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(text))
+}
