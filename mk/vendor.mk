@@ -17,11 +17,18 @@ HTMX_TGZ_SHA256     := 165a2655073e9e6e55e307a7c74e8ebcdb76afb7701f9c16cfd106a13
 HTMX_MIN_SHA256     := d6fdc75f204e6bdefa99b69bf1e6d4ac69b8a364f77929f45c13476b4000f717
 HTMX_LICENSE_SHA256 := d3d2456f76414f2456104660ebd65aff1c04cd7966b942bdabd63f3cdb316a38
 
-.PHONY: vendor vendor-check
+# qrcode-generator draws the QR code of a config holding a private key, in the browser, so
+# the key never leaves it. MIT licence, stated in the file's own header.
+QRCODE_VERSION    := 2.0.4
+QRCODE_TGZ_SHA256 := 02e2e18a99a90b02dad940851f59b7c3c5fd1ab79cbdece8595cb06328878159
+QRCODE_JS_SHA256  := 79ec86f82856005b1c887905cfccfcfbec3821ca61c7fd5a952faa5f778f791c
+
+.PHONY: vendor vendor-check vendor-qrcode
 
 # `npm pack` downloads from whatever registry npm is configured to use; the pinned hash,
 # not the registry, is what we trust. Files are written to a temporary name first so a
 # failed run never leaves a half-updated assets/vendor/.
+vendor: vendor-qrcode
 vendor: ## Fetch htmx $(HTMX_VERSION) from npm, verify it, copy it into assets/vendor/
 	@set -eu; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
@@ -42,4 +49,17 @@ vendor: ## Fetch htmx $(HTMX_VERSION) from npm, verify it, copy it into assets/v
 vendor-check: ## Verify the committed assets/vendor/ files against the pinned hashes
 	@cd "$(VENDOR_DIR)" && printf '%s  %s\n' \
 		"$(HTMX_MIN_SHA256)" htmx.min.js \
-		"$(HTMX_LICENSE_SHA256)" htmx.LICENSE | sha256sum -c --strict -
+		"$(HTMX_LICENSE_SHA256)" htmx.LICENSE \
+		"$(QRCODE_JS_SHA256)" qrcode.js | sha256sum -c --strict -
+
+vendor-qrcode: ## Fetch qrcode-generator $(QRCODE_VERSION) from npm, verify it, copy it into assets/vendor/
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tgz="qrcode-generator-$(QRCODE_VERSION).tgz"; \
+	( cd "$$tmp" && npm pack --ignore-scripts --silent "qrcode-generator@$(QRCODE_VERSION)" >/dev/null ); \
+	( cd "$$tmp" && echo "$(QRCODE_TGZ_SHA256)  $$tgz" | sha256sum -c --strict - ); \
+	tar -xzf "$$tmp/$$tgz" -C "$$tmp" package/dist/qrcode.js; \
+	( cd "$$tmp/package" && echo "$(QRCODE_JS_SHA256)  dist/qrcode.js" | sha256sum -c --strict - ); \
+	cp "$$tmp/package/dist/qrcode.js" "$(VENDOR_DIR)/qrcode.js.tmp"; \
+	mv "$(VENDOR_DIR)/qrcode.js.tmp" "$(VENDOR_DIR)/qrcode.js"; \
+	echo "vendored qrcode-generator $(QRCODE_VERSION) into $(VENDOR_DIR)"

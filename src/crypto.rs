@@ -98,6 +98,80 @@ impl PasswordHasher {
     }
 }
 
+/// Encrypts secrets that must wait in the database (a token inside a queued email) with a
+/// key kept in a file beside the database, so the database alone never reveals them.
+#[derive(Clone)]
+pub struct SecretBox {
+    key: chacha20poly1305::Key,
+}
+
+impl std::fmt::Debug for SecretBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretBox(***)")
+    }
+}
+
+impl SecretBox {
+    /// Loads the key from `path`, creating it (mode 0600) on first start.
+    pub fn load_or_create(path: &std::path::Path) -> anyhow::Result<Self> {
+        use std::io::Write;
+        if let Ok(bytes) = std::fs::read(path) {
+            let key: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| anyhow::anyhow!("{} is not a 32-byte key file", path.display()))?;
+            return Ok(Self { key: key.into() });
+        }
+        let key: [u8; 32] = rand::random();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("cannot create the key file {}: {e}", path.display()))?;
+        file.write_all(&key)?;
+        file.sync_all()?;
+        Ok(Self { key: key.into() })
+    }
+
+    /// A box with a random key that lives only in memory; for tests.
+    pub fn ephemeral() -> Self {
+        let key: [u8; 32] = rand::random();
+        Self { key: key.into() }
+    }
+
+    /// nonce ‖ ciphertext of `plain`.
+    pub fn seal(&self, plain: &str) -> Result<Vec<u8>, AppError> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.key);
+        let nonce: [u8; 24] = rand::random();
+        let mut out = nonce.to_vec();
+        let sealed = cipher
+            .encrypt(&nonce.into(), plain.as_bytes())
+            .map_err(|_| AppError::internal(anyhow::anyhow!("cannot encrypt")))?;
+        out.extend(sealed);
+        Ok(out)
+    }
+
+    /// Opens what [`SecretBox::seal`] made.
+    pub fn open(&self, sealed: &[u8]) -> Result<String, AppError> {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        if sealed.len() < 24 {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "sealed secret too short"
+            )));
+        }
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new(&self.key);
+        let (nonce, body) = sealed.split_at(24);
+        let plain = cipher
+            .decrypt(chacha20poly1305::XNonce::from_slice(nonce), body)
+            .map_err(|_| {
+                AppError::internal(anyhow::anyhow!("the key file does not open this secret"))
+            })?;
+        String::from_utf8(plain).map_err(AppError::internal)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +204,19 @@ mod tests {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));
         assert!(!constant_time_eq("abc", "ab"));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key() {
+        let a = SecretBox::ephemeral();
+        let sealed = a.seal("token123").unwrap();
+        assert!(!String::from_utf8_lossy(&sealed).contains("token123"));
+        assert_eq!(a.open(&sealed).unwrap(), "token123");
+        assert!(SecretBox::ephemeral().open(&sealed).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        let b = SecretBox::load_or_create(&path).unwrap();
+        let again = SecretBox::load_or_create(&path).unwrap();
+        assert_eq!(again.open(&b.seal("x").unwrap()).unwrap(), "x");
     }
 }

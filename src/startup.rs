@@ -2,7 +2,7 @@
 
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::crypto::PasswordHasher;
+use crate::crypto::{PasswordHasher, SecretBox};
 use crate::db::Db;
 use crate::ratelimit::RateLimiter;
 use crate::services;
@@ -24,7 +24,10 @@ pub struct Application {
 /// Opens the database (applying migrations) and builds the shared state around it.
 pub fn open_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState> {
     let db = Db::open(&config.database)?;
+    let key_file = std::path::PathBuf::from(format!("{}.key", config.database.display()));
+    let secrets = SecretBox::load_or_create(&key_file)?;
     Ok(AppState {
+        secrets,
         db,
         clock,
         config: Arc::new(config),

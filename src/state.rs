@@ -2,7 +2,7 @@
 
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::crypto::PasswordHasher;
+use crate::crypto::{PasswordHasher, SecretBox};
 use crate::db::Db;
 use crate::ratelimit::RateLimiter;
 use std::sync::Arc;
@@ -20,6 +20,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Login and token-endpoint limits.
     pub limits: Arc<RateLimiter>,
+    /// Encrypts tokens waiting in the outbox.
+    pub secrets: SecretBox,
     /// Wakes the mail worker when something was queued.
     pub mail_wake: Arc<tokio::sync::Notify>,
 }

@@ -7,6 +7,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;
+pub mod tokens;
 pub mod users;
 
 use crate::error::AppError;

@@ -15,6 +15,8 @@ pub struct NewMail<'a> {
     pub body_text: &'a str,
     /// HTML body.
     pub body_html: &'a str,
+    /// The sealed secret the bodies' marker stands for.
+    pub secret_enc: Option<&'a [u8]>,
 }
 
 /// A stored email.
@@ -46,10 +48,12 @@ pub struct MailRow {
     pub created_at: i64,
     /// Unix seconds.
     pub sent_at: Option<i64>,
+    /// The sealed secret (a token) until the email is delivered.
+    pub secret_enc: Option<Vec<u8>>,
 }
 
 const COLUMNS: &str =
-    "id, kind, recipient, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, last_hint, created_at, sent_at";
+    "id, kind, recipient, subject, body_text, body_html, status, attempts, next_attempt_at, last_error, last_hint, created_at, sent_at, secret_enc";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<MailRow> {
     Ok(MailRow {
@@ -66,16 +70,17 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MailRow> {
         last_hint: r.get(10)?,
         created_at: r.get(11)?,
         sent_at: r.get(12)?,
+        secret_enc: r.get(13)?,
     })
 }
 
 /// Queues an email for the worker.
 pub fn insert(conn: &Connection, m: &NewMail<'_>, now: i64) -> rusqlite::Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO outbox (kind, recipient, subject, body_text, body_html, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        "INSERT INTO outbox (kind, recipient, subject, body_text, body_html, next_attempt_at, created_at, secret_enc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
     )?
-    .execute(params![m.kind, m.recipient, m.subject, m.body_text, m.body_html, now])?;
+    .execute(params![m.kind, m.recipient, m.subject, m.body_text, m.body_html, now, m.secret_enc])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -96,7 +101,8 @@ pub fn claim_due(conn: &Connection, now: i64) -> rusqlite::Result<Option<MailRow
 /// Records a delivery.
 pub fn mark_sent(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<usize> {
     conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, last_hint = NULL WHERE id = ?1 AND status = 'sending'",
+        "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL, last_hint = NULL, secret_enc = NULL
+         WHERE id = ?1 AND status = 'sending'",
         params![id, now],
     )
 }

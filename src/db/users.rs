@@ -41,6 +41,34 @@ pub struct UserListRow {
     pub user: UserRow,
     /// How many devices they have.
     pub device_count: i64,
+    /// When their unused enrollment token dies, if they have one (may lie in the past).
+    pub pending_until: Option<i64>,
+}
+
+/// The list's extra columns: device count and the pending enrollment token's end.
+pub const LIST_EXTRAS: &str = "(SELECT count(*) FROM device d WHERE d.user_id = user.id),
+    (SELECT max(CASE WHEN t.session_deadline IS NOT NULL AND t.session_deadline < t.expires_at
+                     THEN t.session_deadline ELSE t.expires_at END)
+       FROM token t WHERE t.user_id = user.id AND t.purpose = 'enrollment'
+        AND t.consumed_at IS NULL AND t.revoked_at IS NULL)";
+
+/// Maps a row of `SELECT {COLUMNS}, {LIST_EXTRAS}`.
+pub fn list_row(r: &Row<'_>) -> rusqlite::Result<UserListRow> {
+    Ok(UserListRow {
+        user: from_row(r)?,
+        device_count: r.get(10)?,
+        pending_until: r.get(11)?,
+    })
+}
+
+/// One row of the list.
+pub fn get_list_row(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserListRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS}, {LIST_EXTRAS} FROM user WHERE id = ?1"),
+        [id],
+        list_row,
+    )
+    .optional()
 }
 
 /// A user to insert.
@@ -205,15 +233,8 @@ pub fn list(
         .map(str::to_lowercase)
         .take(4)
         .collect();
-    let select = format!(
-        "SELECT {COLUMNS}, (SELECT count(*) FROM device d WHERE d.user_id = user.id) FROM user"
-    );
-    let map = |r: &Row<'_>| {
-        Ok(UserListRow {
-            user: from_row(r)?,
-            device_count: r.get(10)?,
-        })
-    };
+    let select = format!("SELECT {COLUMNS}, {LIST_EXTRAS} FROM user");
+    let map = list_row;
     let Some(first) = words.first() else {
         let total = count(conn)?;
         let mut stmt =

@@ -10,6 +10,14 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
+/// Stands in an outbox body for a secret (a token) that is stored sealed and put in only
+/// when the email is sent. Control characters never come from user input, so no text can
+/// forge it.
+pub const SECRET_MARKER: &str = "\u{1}secret\u{1}";
+
+/// How the outbox pages show [`SECRET_MARKER`].
+pub const SECRET_SHOWN_AS: &str = "[token: only in the delivered email]";
+
 /// An email ready to queue: every value in it already escaped for its part.
 #[derive(Debug, Clone)]
 pub struct Email {
@@ -195,8 +203,12 @@ pub async fn send(smtp: &SmtpConfig, public_url: &str, email: &Email) -> Result<
                 let mut s = e.to_string();
                 let mut source = std::error::Error::source(&e);
                 while let Some(cause) = source {
-                    s.push_str(": ");
-                    s.push_str(&cause.to_string());
+                    // lettre's messages often repeat their cause; add only what is new.
+                    let text = cause.to_string();
+                    if !s.contains(&text) {
+                        s.push_str(": ");
+                        s.push_str(&text);
+                    }
                     source = cause.source();
                 }
                 s

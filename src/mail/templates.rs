@@ -47,3 +47,248 @@ pub fn markdown_email(to: &str, subject: &str, text: &str, safe_html: &str) -> E
         html: html_shell(subject, html! { (PreEscaped(safe_html)) }),
     }
 }
+
+/// A duration in words: "24 hours", "10 minutes", "1 hour 30 minutes", "45 seconds".
+pub fn duration_words(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    // Whole days only from two days up: "24 hours" reads better than "1 day" for a token.
+    let d = if seconds >= 2 * 86_400 && seconds % 86_400 == 0 {
+        seconds / 86_400
+    } else {
+        0
+    };
+    let rest = seconds - d * 86_400;
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(plural(d, "day"));
+    }
+    if h > 0 {
+        parts.push(plural(h, "hour"));
+    }
+    if m > 0 {
+        parts.push(plural(m, "minute"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(plural(s, "second"));
+    }
+    parts.join(" ")
+}
+
+/// The admin a user can turn to.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    /// First and last name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+    /// Phone, if known.
+    pub phone: Option<String>,
+}
+
+/// What an enrollment or desktop-activation email says.
+#[derive(Debug, Clone)]
+pub struct TokenEmail<'a> {
+    /// Recipient.
+    pub to: &'a str,
+    /// The user's first name.
+    pub first_name: &'a str,
+    /// The instance's name.
+    pub instance: &'a str,
+    /// The public URL.
+    pub url: &'a str,
+    /// Token lifetime, seconds.
+    pub token_ttl: i64,
+    /// Enrollment window, seconds.
+    pub session_ttl: i64,
+    /// The issuing admin.
+    pub admin: &'a Contact,
+}
+
+fn deeplink(url: &str) -> String {
+    let q = serde_urlencoded::to_string([("token", super::SECRET_MARKER), ("url", url)])
+        .unwrap_or_default();
+    // The marker must survive URL encoding so the worker can fill it in.
+    let encoded_marker =
+        serde_urlencoded::to_string([("t", super::SECRET_MARKER)]).unwrap_or_default();
+    let encoded_marker = encoded_marker.trim_start_matches("t=");
+    format!(
+        "defguard://addinstance?{}",
+        q.replace(encoded_marker, super::SECRET_MARKER)
+    )
+}
+
+fn contact_text(c: &Contact) -> String {
+    let phone = c
+        .phone
+        .as_deref()
+        .map(|p| format!(", {p}"))
+        .unwrap_or_default();
+    format!("{} <{}>{phone}", c.name, c.email)
+}
+
+fn contact_html(c: &Contact) -> Markup {
+    html! {
+        p { "Questions? Your administrator is " strong { (c.name) } ": "
+            a href=(format!("mailto:{}", c.email)) { (c.email) }
+            @if let Some(p) = &c.phone { ", " (p) } "." }
+    }
+}
+
+/// The enrollment email: both ways in (desktop client or browser), with the token held by
+/// [`super::SECRET_MARKER`].
+pub fn enrollment_email(e: &TokenEmail<'_>) -> Email {
+    let token = super::SECRET_MARKER;
+    let link = format!("{}/enroll?token={token}", e.url);
+    let deeplink = deeplink(e.url);
+    let lifetime = duration_words(e.token_ttl);
+    let window = duration_words(e.session_ttl);
+    let subject = format!("Your {} account is ready: finish setting it up", e.instance);
+    let text = format!(
+        "Hello {first},\n\nan account on {instance} has been created for you. Finish setting it up in one of two ways.\n\n\
+         Option 1: the desktop VPN client\n  Add an instance with\n    URL:   {url}\n    Token: {token}\n  or open {deeplink}\n\n\
+         Option 2: your browser\n  Open {link}\n\n\
+         The token works for {lifetime}. Once you start, you have {window} to finish.\n\n\
+         Questions? Your administrator is {contact}.\n",
+        first = e.first_name,
+        instance = e.instance,
+        url = e.url,
+        contact = contact_text(e.admin),
+    );
+    let html = html_shell(
+        &subject,
+        html! {
+            h1 { "Hello " (e.first_name) "," }
+            p { "an account on " strong { (e.instance) } " has been created for you. Finish setting it up in one of two ways." }
+            h2 { "Option 1: the desktop VPN client" }
+            p { "Add an instance with this URL and token:" }
+            p { "URL: " code { (e.url) } br; "Token: " code { (token) } }
+            p { a href=(deeplink) style="display:inline-block;padding:.5rem 1rem;background:#1d4ed8;color:#fff;border-radius:.375rem;text-decoration:none" { "Open in the desktop client" } }
+            h2 { "Option 2: your browser" }
+            p { a href=(link) { "Start enrollment in the browser" } }
+            p { "The token works for " (lifetime) ". Once you start, you have " (window) " to finish." }
+            (contact_html(e.admin))
+        },
+    );
+    Email {
+        to: e.to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// The desktop activation email: URL, token and the client link.
+pub fn desktop_email(e: &TokenEmail<'_>) -> Email {
+    let token = super::SECRET_MARKER;
+    let deeplink = deeplink(e.url);
+    let lifetime = duration_words(e.token_ttl);
+    let subject = format!("Set up the {} VPN on your desktop", e.instance);
+    let text = format!(
+        "Hello {first},\n\nto configure the desktop VPN client for {instance}, add an instance with\n  URL:   {url}\n  Token: {token}\nor open {deeplink}\n\nThe token works for {lifetime}.\n\nQuestions? Your administrator is {contact}.\n",
+        first = e.first_name,
+        instance = e.instance,
+        url = e.url,
+        contact = contact_text(e.admin),
+    );
+    let html = html_shell(
+        &subject,
+        html! {
+            h1 { "Hello " (e.first_name) "," }
+            p { "to configure the desktop VPN client for " strong { (e.instance) } ", add an instance with this URL and token:" }
+            p { "URL: " code { (e.url) } br; "Token: " code { (token) } }
+            p { a href=(deeplink) style="display:inline-block;padding:.5rem 1rem;background:#1d4ed8;color:#fff;border-radius:.375rem;text-decoration:none" { "Open in the desktop client" } }
+            p { "The token works for " (lifetime) "." }
+            (contact_html(e.admin))
+        },
+    );
+    Email {
+        to: e.to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// "<First Last> completed enrollment", to the issuing admin.
+pub fn admin_notification(
+    to: &str,
+    full_name: &str,
+    username: &str,
+    instance: &str,
+    device: Option<&str>,
+) -> Email {
+    let subject = format!("{full_name} completed enrollment");
+    let device_line = device
+        .map(|d| format!(" and added the device {d}"))
+        .unwrap_or_default();
+    let text =
+        format!("{full_name} ({username}) completed enrollment on {instance}{device_line}.\n");
+    let html = html_shell(
+        &subject,
+        html! { p { strong { (full_name) } " (" (username) ") completed enrollment on " (instance) (device_line) "." } },
+    );
+    Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+/// One location a new device can reach.
+#[derive(Debug, Clone)]
+pub struct DeviceLocation {
+    /// Location name.
+    pub name: String,
+    /// The device's addresses there.
+    pub addresses: String,
+}
+
+/// "New device added", to the device's owner.
+pub fn new_device_email(
+    to: &str,
+    instance: &str,
+    device: &str,
+    public_key: &str,
+    locations: &[DeviceLocation],
+) -> Email {
+    let subject = format!("New device added to your {instance} account");
+    let mut text = format!("A device was added to your account on {instance}.\n\nName: {device}\nPublic key: {public_key}\n");
+    for l in locations {
+        text.push_str(&format!("Location {}: {}\n", l.name, l.addresses));
+    }
+    text.push_str("\nIf this was not you, tell your administrator now.\n");
+    let html = html_shell(
+        &subject,
+        html! {
+            p { "A device was added to your account on " strong { (instance) } "." }
+            ul {
+                li { "Name: " (device) }
+                li { "Public key: " code { (public_key) } }
+                @for l in locations { li { "Location " (l.name) ": " code { (l.addresses) } } }
+            }
+            p { "If this was not you, tell your administrator now." }
+        },
+    );
+    Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_words;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(duration_words(86_400), "24 hours");
+        assert_eq!(duration_words(600), "10 minutes");
+        assert_eq!(duration_words(5400), "1 hour 30 minutes");
+        assert_eq!(duration_words(45), "45 seconds");
+        assert_eq!(duration_words(7 * 86_400), "7 days");
+    }
+}

@@ -4,9 +4,11 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod enrollment;
 pub mod locations;
 pub mod outbox;
 pub mod settings;
+pub mod tokens;
 pub mod users;
 
 use crate::db::audit as audit_repo;

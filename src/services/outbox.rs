@@ -26,6 +26,30 @@ pub fn backoff(attempt: i64) -> i64 {
 
 /// Queues `email` inside the caller's transaction; returns the outbox id.
 pub fn queue(conn: &Connection, kind: &str, email: &Email, now: i64) -> Result<i64, AppError> {
+    queue_sealed(conn, kind, email, None, now)
+}
+
+/// Queues an email whose bodies hold [`mail::SECRET_MARKER`] where `secret` goes; the secret
+/// is stored sealed and put in only when the email is sent.
+pub fn queue_with_secret(
+    conn: &Connection,
+    state: &AppState,
+    kind: &str,
+    email: &Email,
+    secret: &str,
+    now: i64,
+) -> Result<i64, AppError> {
+    let sealed = state.secrets.seal(secret)?;
+    queue_sealed(conn, kind, email, Some(&sealed), now)
+}
+
+fn queue_sealed(
+    conn: &Connection,
+    kind: &str,
+    email: &Email,
+    sealed: Option<&[u8]>,
+    now: i64,
+) -> Result<i64, AppError> {
     Ok(repo::insert(
         conn,
         &NewMail {
@@ -34,6 +58,7 @@ pub fn queue(conn: &Connection, kind: &str, email: &Email, now: i64) -> Result<i
             subject: &email.subject,
             body_text: &email.text,
             body_html: &email.html,
+            secret_enc: sealed,
         },
         now,
     )?)
@@ -57,11 +82,19 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
             return Ok(attempted);
         };
         attempted += 1;
+        let secret = match &row.secret_enc {
+            Some(sealed) => Some(state.secrets.open(sealed)?),
+            None => None,
+        };
+        let fill = |body: &str| match &secret {
+            Some(s) => body.replace(mail::SECRET_MARKER, s),
+            None => body.to_owned(),
+        };
         let email = Email {
             to: row.recipient.clone(),
             subject: row.subject.clone(),
-            text: row.body_text.clone(),
-            html: row.body_html.clone(),
+            text: fill(&row.body_text),
+            html: fill(&row.body_html),
         };
         let result = mail::send(&smtp, &state.config.public_url, &email).await;
         let done = state.now().unix_timestamp();

@@ -200,18 +200,13 @@ pub async fn get_user(state: &AppState, id: i64) -> Result<UserRow, AppError> {
 
 /// One row of the users list (for re-rendering a row after a change).
 pub async fn get_user_row(state: &AppState, id: i64) -> Result<UserListRow, AppError> {
-    state
+    let now = state.now().unix_timestamp();
+    let mut row = state
         .db
-        .read(move |c| {
-            let user = users::get(c, id)?.ok_or(AppError::NotFound)?;
-            let device_count = c.query_row(
-                "SELECT count(*) FROM device WHERE user_id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
-            Ok(UserListRow { user, device_count })
-        })
-        .await
+        .read(move |c| users::get_list_row(c, id)?.ok_or(AppError::NotFound))
+        .await?;
+    row.pending_until = row.pending_until.filter(|t| *t > now);
+    Ok(row)
 }
 
 /// Updates a user's profile.
@@ -280,6 +275,7 @@ pub async fn set_active(
             if user.is_active != active {
                 users::set_active(tx, id, active)?;
                 if !active {
+                    crate::db::tokens::revoke_for_user(tx, id, now)?;
                     sessions::delete_for_user(tx, id)?;
                 }
                 let action = if active {
@@ -354,10 +350,14 @@ pub async fn list_users(state: &AppState, query: &str, page: i64) -> Result<User
         .collect();
     let page = page.clamp(1, 100_000);
     let q = query.clone();
-    let (rows, total) = state
+    let now = state.now().unix_timestamp();
+    let (mut rows, total) = state
         .db
         .read(move |c| Ok(users::list(c, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE)?))
         .await?;
+    for row in &mut rows {
+        row.pending_until = row.pending_until.filter(|t| *t > now);
+    }
     Ok(UserPage {
         rows,
         total,

@@ -39,6 +39,10 @@ pub fn csrf_field(token: &str) -> Markup {
 }
 
 fn head(title: &str, instance: &str) -> Markup {
+    head_with(title, instance, false)
+}
+
+fn head_with(title: &str, instance: &str, wizard: bool) -> Markup {
     html! {
         head {
             meta charset="utf-8";
@@ -50,6 +54,10 @@ fn head(title: &str, instance: &str) -> Markup {
             link rel="stylesheet" href=(assets::url("app.css"));
             script src=(assets::url("vendor/htmx.min.js")) defer {}
             script src=(assets::url("app.js")) defer {}
+            @if wizard {
+                script src=(assets::url("vendor/qrcode.js")) defer {}
+                script src=(assets::url("enroll.js")) defer {}
+            }
         }
     }
 }
@@ -103,7 +111,7 @@ pub fn public_page(title: &str, instance: &str, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" class="no-js" {
-            (head(title, instance))
+            (head_with(title, instance, true))
             body {
                 header class="topbar" { span class="brand" { (instance) } }
                 main id="main" class="container narrow" { (content) }

@@ -3,12 +3,14 @@
 
 pub mod audit;
 pub mod components;
+pub mod enroll;
 pub mod errors;
 pub mod layout;
 pub mod locations;
 pub mod login;
 pub mod outbox;
 pub mod settings;
+pub mod tokens;
 pub mod users;
 
 use time::OffsetDateTime;

@@ -6,6 +6,10 @@ use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::outbox::MailRow;
 use maud::{html, Markup};
 
+fn hide_secret(body: &str) -> String {
+    body.replace(crate::mail::SECRET_MARKER, crate::mail::SECRET_SHOWN_AS)
+}
+
 fn status_badge(status: &str) -> Markup {
     let (class, label) = match status {
         "sent" => ("badge badge-active", "Sent"),
@@ -110,10 +114,10 @@ pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow) -> Markup {
                 }
                 (retry_form(viewer, m))
                 h2 { "Text" }
-                pre class="mail-text" { (m.body_text) }
+                pre class="mail-text" { (hide_secret(&m.body_text)) }
                 details {
                     summary { "HTML source" }
-                    pre class="mail-text" { (m.body_html) }
+                    pre class="mail-text" { (hide_secret(&m.body_html)) }
                 }
                 p { a href="/admin/outbox" { "Back to the outbox" } }
             }

@@ -7,7 +7,10 @@ use crate::domain::FieldError;
 use crate::services::users::{Total, UserListRow, UserPage, UserRow, PAGE_SIZE};
 use maud::{html, Markup};
 
-fn status_badge(user: &UserRow) -> Markup {
+fn status_badge(user: &UserRow, pending_until: Option<i64>) -> Markup {
+    if let (true, false, Some(until)) = (user.is_active, user.is_enrolled(), pending_until) {
+        return html! { span class="badge badge-pending" { "Enrollment pending — expires " (super::format_time(until)) } };
+    }
     let status = UserStatus::of(user.is_active, user.is_enrolled());
     let class = match status {
         UserStatus::Active => "badge badge-active",
@@ -141,7 +144,7 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
             td { (u.username) }
             td { (u.first_name) " " (u.last_name) }
             td { (u.email) }
-            td { (status_badge(u)) }
+            td { (status_badge(u, row.pending_until)) }
             td class="num" { (row.device_count) }
             td class="menu-cell" {
                 div class="menu" data-menu {
@@ -159,7 +162,8 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
 
 /// The row action menu: a `role="menu"` for htmx, or with `static_list` a plain list of
 /// links and buttons for the page shown without JavaScript (no arrow-key promises there).
-pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup {
+pub fn action_menu(viewer: &Viewer, row: &UserListRow, static_list: bool) -> Markup {
+    let user = &row.user;
     let base = format!("/admin/users/{}", user.id);
     let (class, list_role, li_role, item_role) = if static_list {
         ("menu-list static", None, None, None)
@@ -192,6 +196,17 @@ pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup
                     }
                 }
             }
+            @if user.is_active && !user.is_enrolled() {
+                li role=[li_role] { a role=[item_role] href=(format!("{base}/enrollment")) { "Start enrollment" } }
+            }
+            @if row.pending_until.is_some() {
+                li role=[li_role] {
+                    form method="post" action=(format!("{base}/revoke-token")) {
+                        (csrf_field(&viewer.csrf_token))
+                        button type="submit" role=[item_role] { "Revoke pending token" }
+                    }
+                }
+            }
             li role=[li_role] {
                 @if is_self {
                     (unavailable("Delete", "You cannot delete your own account."))
@@ -204,7 +219,8 @@ pub fn action_menu(viewer: &Viewer, user: &UserRow, static_list: bool) -> Markup
 }
 
 /// The menu on a page of its own, for browsers without JavaScript.
-pub fn action_menu_page(instance: &str, viewer: &Viewer, user: &UserRow) -> Markup {
+pub fn action_menu_page(instance: &str, viewer: &Viewer, row: &UserListRow) -> Markup {
+    let user = &row.user;
     admin_page(
         &format!("Actions for {}", user.username),
         instance,
@@ -213,8 +229,8 @@ pub fn action_menu_page(instance: &str, viewer: &Viewer, user: &UserRow) -> Mark
         html! {
             div class="card stack" {
                 h1 { "Actions for " (user.username) }
-                p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(user)) }
-                (action_menu(viewer, user, true))
+                p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(user, row.pending_until)) }
+                (action_menu(viewer, row, true))
                 p { a href="/admin/users" { "Back to users" } }
             }
         },

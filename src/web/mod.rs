@@ -4,6 +4,7 @@
 mod assets;
 mod audit;
 mod auth;
+mod enroll;
 pub mod errors;
 mod flash;
 mod health;
@@ -104,7 +105,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/admin/outbox").route(web::get().to(outbox::show_outbox)))
     .service(web::resource("/admin/outbox/{id}").route(web::get().to(outbox::show_mail)))
     .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(outbox::submit_retry)))
-    .service(web::resource("/admin/audit").route(web::get().to(audit::show_audit)));
+    .service(web::resource("/admin/audit").route(web::get().to(audit::show_audit)))
+    .service(web::resource("/enroll").route(web::get().to(enroll::show_enroll)))
+    .service(web::resource("/enroll/start").route(web::post().to(enroll::submit_start)))
+    .service(web::resource("/enroll/wizard").route(web::get().to(enroll::show_wizard)))
+    .service(web::resource("/enroll/wizard/welcome").route(web::post().to(enroll::submit_welcome)))
+    .service(web::resource("/enroll/wizard/verify").route(web::post().to(enroll::submit_verify)))
+    .service(web::resource("/enroll/wizard/password").route(web::post().to(enroll::submit_password)))
+    .service(web::resource("/enroll/wizard/vpn").route(web::post().to(enroll::submit_vpn)))
+    .service(web::resource("/enroll/done").route(web::get().to(enroll::show_done)))
+    .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))
+    .service(
+        web::resource("/admin/users/{id}/enrollment")
+            .route(web::get().to(users::show_enrollment_dialog))
+            .route(web::post().to(users::submit_enrollment_dialog)),
+    )
+    .service(web::resource("/admin/users/{id}/revoke-token").route(web::post().to(users::submit_revoke_token)));
 }
 
 /// Response for anything no route matched.

@@ -7,9 +7,11 @@ use super::{html, viewer, CsrfOnly};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
+use crate::services::tokens::{self, Delivery, Purpose};
 use crate::services::users::{self as svc, EditUserInput, NewUserInput};
 use crate::state::AppState;
 use crate::views::components::flash_error;
+use crate::views::tokens as tokens_view;
 use crate::views::users as view;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -128,25 +130,28 @@ pub async fn submit_new_user(
         password_repeat: form.password_repeat,
     };
     match svc::create_user(&state, &who, input).await {
-        Ok(_) => {
-            let message = if use_enrollment {
-                format!(
-                    "Added {}. They have not enrolled yet.",
-                    values.username.trim()
-                )
-            } else {
-                format!(
-                    "Added {} with the password you set.",
-                    values.username.trim()
-                )
-            };
+        Ok(id) if use_enrollment => {
+            // Straight on to the token dialog: how does the new user get their link?
+            let message = format!(
+                "Added {}. Now choose how they get their enrollment token.",
+                values.username.trim()
+            );
             Ok(flash::redirect_with(
-                "/admin/users",
+                &format!("/admin/users/{id}/enrollment"),
                 Kind::Notice,
                 &message,
                 state.config.is_https(),
             ))
         }
+        Ok(_) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Notice,
+            &format!(
+                "Added {} with the password you set.",
+                values.username.trim()
+            ),
+            state.config.is_https(),
+        )),
         Err(AppError::Validation(errors)) => {
             let instance = instance_name(&state).await?;
             Ok(html(
@@ -165,15 +170,15 @@ pub async fn show_user_actions(
     session: AdminSession,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let user = svc::get_user(&state, *id).await?;
+    let row = svc::get_user_row(&state, *id).await?;
     let v = viewer(&session);
     if wants_fragment(&req) {
-        return Ok(html(StatusCode::OK, view::action_menu(&v, &user, false)));
+        return Ok(html(StatusCode::OK, view::action_menu(&v, &row, false)));
     }
     let instance = instance_name(&state).await?;
     Ok(html(
         StatusCode::OK,
-        view::action_menu_page(&instance, &v, &user),
+        view::action_menu_page(&instance, &v, &row),
     ))
 }
 
@@ -376,6 +381,161 @@ pub async fn submit_delete_user(
                 StatusCode::FORBIDDEN,
                 view::delete_user_page(&instance, &viewer(&session), &row, Some(&message)),
             ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The token dialog form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenDialogForm {
+    #[serde(default)]
+    csrf_token: Option<String>,
+    #[serde(default)]
+    delivery: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// "Start enrollment": choose email or hand-over.
+pub async fn show_enrollment_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let user = svc::get_user(&state, *id).await?;
+    let instance = instance_name(&state).await?;
+    let notice = flash::take(&req).map(|(_, m)| m);
+    let page = tokens_view::token_dialog_page(
+        &instance,
+        &viewer(&session),
+        &user,
+        Purpose::Enrollment,
+        &user.email,
+        "email",
+        &[],
+        notice.as_deref(),
+    );
+    let mut res = html(StatusCode::OK, page);
+    flash::clear_on(&mut res, &req, state.config.is_https())?;
+    Ok(res)
+}
+
+/// Issues the token and shows it once.
+pub async fn submit_enrollment_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<TokenDialogForm>,
+) -> Result<HttpResponse, AppError> {
+    issue(
+        req,
+        state,
+        session,
+        *id,
+        form.into_inner(),
+        Purpose::Enrollment,
+    )
+    .await
+}
+
+async fn issue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: i64,
+    form: TokenDialogForm,
+    purpose: Purpose,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let delivery = if form.delivery == "manual" {
+        Delivery::Manual
+    } else {
+        Delivery::Email(form.email.clone())
+    };
+    let instance = instance_name(&state).await?;
+    match tokens::issue_token(&state, &who, id, purpose, delivery).await {
+        Ok(issued) => {
+            let qr = qrcode::QrCode::new(issued.qr_payload().as_bytes())
+                .map(|code| {
+                    code.render::<qrcode::render::svg::Color<'_>>()
+                        .min_dimensions(220, 220)
+                        .build()
+                })
+                .map_err(AppError::internal)?;
+            let qr = qr.find("<svg").map_or(qr.as_str(), |i| &qr[i..]).to_owned();
+            let expires = crate::views::format_time(issued.expires_at);
+            let mut res = html(
+                StatusCode::OK,
+                tokens_view::token_card_page(&instance, &viewer(&session), &issued, &qr, &expires),
+            );
+            // Shown once: no cache, no referrer, no history snapshot.
+            res.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+            Ok(res)
+        }
+        Err(AppError::Validation(errors)) => {
+            let user = svc::get_user(&state, id).await?;
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                tokens_view::token_dialog_page(
+                    &instance,
+                    &viewer(&session),
+                    &user,
+                    purpose,
+                    &form.email,
+                    &form.delivery,
+                    &errors,
+                    None,
+                ),
+            ))
+        }
+        Err(AppError::Forbidden(m)) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Error,
+            &m,
+            state.config.is_https(),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// "Revoke pending token".
+pub async fn submit_revoke_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    verify_csrf(
+        &req,
+        &state,
+        &session.csrf_token,
+        form.csrf_token.as_deref(),
+    )?;
+    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let https = state.config.is_https();
+    match tokens::revoke_pending(&state, &who, *id).await {
+        Ok(username) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Notice,
+            &format!("Revoked the pending token of {username}."),
+            https,
+        )),
+        Err(AppError::BadRequest(m)) => {
+            Ok(flash::redirect_with("/admin/users", Kind::Error, &m, https))
         }
         Err(e) => Err(e),
     }

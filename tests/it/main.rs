@@ -9,4 +9,10 @@ mod helpers;
 mod auth;
 mod cli;
 mod health;
+mod locations;
 mod users;
+
+mod enrollment;
+mod mail;
+mod settings;
+mod smtp_server;

@@ -42,11 +42,21 @@ async fn adding_a_user_with_enrollment_lists_them_as_not_enrolled() {
         .post("/admin/users", &new_user_form("jnowak", "jan@example.com"))
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(res.location(), "/admin/users");
-    let list = app.get("/admin/users").await;
-    assert!(list
+    let id = app.user_id("jnowak").expect("stored");
+    assert_eq!(
+        res.location(),
+        format!("/admin/users/{id}/enrollment"),
+        "on to the token dialog"
+    );
+    let dialog = app.get(res.location()).await;
+    assert!(dialog
         .body
-        .contains("Added jnowak. They have not enrolled yet."));
+        .contains("Added jnowak. Now choose how they get their enrollment token."));
+    assert!(
+        dialog.body.contains(r#"value="jan@example.com""#),
+        "the address is pre-filled"
+    );
+    let list = app.get("/admin/users").await;
     assert!(list.body.contains("jan@example.com"));
     assert!(list.body.contains("Not enrolled"));
     assert!(list.body.contains(r#"aria-label="Actions for jnowak""#));
@@ -55,7 +65,11 @@ async fn adding_a_user_with_enrollment_lists_them_as_not_enrolled() {
     assert_eq!(user.phone.as_deref(), Some("+48 123 456 789"));
     assert!(app.audit_actions().contains(&"user.created".to_owned()));
     // The notice is shown once.
-    assert!(!app.get("/admin/users").await.body.contains("Added jnowak"));
+    assert!(!app
+        .get(&format!("/admin/users/{id}/enrollment"))
+        .await
+        .body
+        .contains("Added jnowak"));
 }
 
 #[tokio::test]
@@ -377,10 +391,10 @@ async fn the_action_menu_is_a_fragment_for_htmx_and_a_page_without_javascript() 
     assert!(fragment
         .body
         .starts_with(r#"<ul class="menu-list" role="menu" aria-label="Actions for jnowak">"#));
-    for item in [">Edit<", ">Disable<", ">Delete<"] {
+    for item in [">Edit<", ">Disable<", ">Start enrollment<", ">Delete<"] {
         assert!(fragment.body.contains(item), "{item}");
     }
-    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 3);
+    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 4);
     let page = app.get(&format!("/admin/users/{id}/actions")).await;
     assert!(page.body.contains("<h1>Actions for jnowak</h1>"));
     assert!(page.body.contains("menu-list static"));

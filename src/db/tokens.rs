@@ -1,0 +1,168 @@
+//! The `token` table. Only the SHA-256 of a token's secret is stored.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// A token as stored.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    /// Row id.
+    pub id: i64,
+    /// `enrollment` or `desktop`.
+    pub purpose: String,
+    /// Whose token.
+    pub user_id: i64,
+    /// Who issued it.
+    pub admin_id: Option<i64>,
+    /// Where it was sent.
+    pub email: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Absolute end.
+    pub expires_at: i64,
+    /// First start of the wizard.
+    pub started_at: Option<i64>,
+    /// End of the enrollment window, set at first start.
+    pub session_deadline: Option<i64>,
+    /// When it was used up.
+    pub consumed_at: Option<i64>,
+    /// When it was revoked.
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    /// When it stops working: its expiry, or the end of its window once started.
+    pub fn dies_at(&self) -> i64 {
+        self.session_deadline
+            .map_or(self.expires_at, |d| d.min(self.expires_at))
+    }
+
+    /// Whether it can still be used at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.consumed_at.is_none() && self.revoked_at.is_none() && now < self.dies_at()
+    }
+}
+
+const COLUMNS: &str =
+    "id, purpose, user_id, admin_id, email, created_at, expires_at, started_at, session_deadline, consumed_at, revoked_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        id: r.get(0)?,
+        purpose: r.get(1)?,
+        user_id: r.get(2)?,
+        admin_id: r.get(3)?,
+        email: r.get(4)?,
+        created_at: r.get(5)?,
+        expires_at: r.get(6)?,
+        started_at: r.get(7)?,
+        session_deadline: r.get(8)?,
+        consumed_at: r.get(9)?,
+        revoked_at: r.get(10)?,
+    })
+}
+
+/// A token to store.
+#[derive(Debug)]
+pub struct NewToken<'a> {
+    /// SHA-256 hex of the secret.
+    pub hash: &'a str,
+    /// Purpose.
+    pub purpose: &'a str,
+    /// Owner.
+    pub user_id: i64,
+    /// Issuer.
+    pub admin_id: i64,
+    /// Where it is sent.
+    pub email: Option<&'a str>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Absolute end.
+    pub expires_at: i64,
+}
+
+/// Stores a token.
+pub fn insert(conn: &Connection, t: &NewToken<'_>) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO token (hash, purpose, user_id, admin_id, email, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![t.hash, t.purpose, t.user_id, t.admin_id, t.email, t.created_at, t.expires_at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The token whose secret hashes to `hash`.
+pub fn find_by_hash(conn: &Connection, hash: &str) -> rusqlite::Result<Option<TokenRow>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM token WHERE hash = ?1"))?
+        .query_row([hash], from_row)
+        .optional()
+}
+
+/// One token.
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<TokenRow>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM token WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()
+}
+
+/// Revokes every unused token of a user; returns how many.
+pub fn revoke_for_user(conn: &Connection, user_id: i64, now: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE token SET revoked_at = ?2 WHERE user_id = ?1 AND consumed_at IS NULL AND revoked_at IS NULL",
+        params![user_id, now],
+    )
+}
+
+/// Ends the wizard and API sessions opened with a user's tokens.
+pub fn end_token_sessions(conn: &Connection, user_id: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM session WHERE token_id IN (SELECT id FROM token WHERE user_id = ?1)",
+        [user_id],
+    )
+}
+
+/// Opens the enrollment window at the first start.
+pub fn mark_started(
+    conn: &Connection,
+    id: i64,
+    now: i64,
+    deadline: i64,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE token SET started_at = ?2, session_deadline = ?3 WHERE id = ?1 AND started_at IS NULL",
+        params![id, now, deadline],
+    )
+}
+
+/// Uses a token up: succeeds for exactly one caller (SECURITY.md 5).
+pub fn consume(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
+    let changed = conn.execute(
+        "UPDATE token SET consumed_at = ?2
+         WHERE id = ?1 AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?2
+           AND (session_deadline IS NULL OR session_deadline > ?2)",
+        params![id, now],
+    )?;
+    Ok(changed == 1)
+}
+
+/// The live token of a user with this purpose, if any.
+pub fn pending_for_user(
+    conn: &Connection,
+    user_id: i64,
+    now: i64,
+) -> rusqlite::Result<Option<TokenRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM token WHERE user_id = ?1 AND consumed_at IS NULL AND revoked_at IS NULL
+           AND expires_at > ?2 AND (session_deadline IS NULL OR session_deadline > ?2)
+         ORDER BY id DESC LIMIT 1"
+    ))?
+    .query_row(params![user_id, now], from_row)
+    .optional()
+}
+
+/// Tokens issued to a user within the last `window` seconds (for the resend limit).
+pub fn issued_since(conn: &Connection, user_id: i64, since: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT count(*) FROM token WHERE user_id = ?1 AND created_at > ?2",
+        params![user_id, since],
+        |r| r.get(0),
+    )
+}

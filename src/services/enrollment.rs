@@ -1,0 +1,764 @@
+//! The enrollment wizard (SPEC §4): a landing page that changes nothing, a POST that opens
+//! the window, steps in order, and completion in one transaction.
+
+use super::Actor;
+use crate::crypto::{random_alphanumeric, sha256_hex};
+use crate::db::{audit, locations as loc_repo, sessions, tokens, users};
+use crate::domain::password::Password;
+use crate::domain::template::TagValues;
+use crate::domain::user::Phone;
+use crate::domain::wireguard::{self as wg, WgKey};
+use crate::domain::{has_control_chars, FieldError};
+use crate::error::AppError;
+use crate::mail::templates::{self, Contact};
+use crate::services::settings::{load as load_settings, render_welcome, VpnStep};
+use crate::state::AppState;
+use rusqlite::{params, Connection};
+
+/// Starts per IP per minute (SECURITY.md 24).
+const START_LIMIT: usize = 10;
+
+/// The wizard's steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// "Hello, <first name>".
+    Welcome = 0,
+    /// Names and email read-only, phone editable.
+    Verify = 1,
+    /// Password and repeat.
+    Password = 2,
+    /// Device name and key, or skip when optional.
+    Vpn = 3,
+    /// Completed: the onboarding message and configs.
+    Done = 4,
+}
+
+impl Step {
+    fn from_i64(n: i64) -> Self {
+        match n {
+            1 => Self::Verify,
+            2 => Self::Password,
+            3 => Self::Vpn,
+            4 => Self::Done,
+            _ => Self::Welcome,
+        }
+    }
+
+    /// The step's title in the step list.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Welcome => "Welcome",
+            Self::Verify => "Verify your data",
+            Self::Password => "Create password",
+            Self::Vpn => "Configure VPN",
+            Self::Done => "Done",
+        }
+    }
+
+    /// Every step.
+    pub const ALL: [Step; 5] = [
+        Step::Welcome,
+        Step::Verify,
+        Step::Password,
+        Step::Vpn,
+        Step::Done,
+    ];
+}
+
+/// What a link's token is, judged without changing anything (for the GET landing page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkKind {
+    /// Unknown, expired, revoked, consumed, or for a disabled user: one answer for all.
+    Invalid,
+    /// A live enrollment token.
+    Enrollment,
+    /// A desktop token: show how to use it in the desktop client.
+    Desktop,
+}
+
+fn classify(
+    c: &Connection,
+    secret: &str,
+    now: i64,
+) -> Result<(LinkKind, Option<tokens::TokenRow>), AppError> {
+    let Some(token) = tokens::find_by_hash(c, &sha256_hex(secret.trim()))? else {
+        return Ok((LinkKind::Invalid, None));
+    };
+    let user = users::get(c, token.user_id)?;
+    let usable = token.is_live(now) && user.as_ref().is_some_and(|u| u.is_active);
+    let kind = match (usable, token.purpose.as_str()) {
+        (false, _) => LinkKind::Invalid,
+        (true, "desktop") => LinkKind::Desktop,
+        (true, _) if user.as_ref().is_some_and(users::UserRow::is_enrolled) => LinkKind::Invalid,
+        (true, _) => LinkKind::Enrollment,
+    };
+    Ok((kind, Some(token)))
+}
+
+/// Classifies a link's token; reads only.
+pub async fn check_link(state: &AppState, secret: String) -> Result<LinkKind, AppError> {
+    if secret.len() > 64 {
+        return Ok(LinkKind::Invalid);
+    }
+    let now = state.now().unix_timestamp();
+    state
+        .db
+        .read(move |c| Ok(classify(c, &secret, now)?.0))
+        .await
+}
+
+/// Why starting failed.
+#[derive(Debug)]
+pub enum StartError {
+    /// The one "invalid or expired link" answer.
+    Invalid,
+    /// A desktop token: not for the wizard.
+    Desktop,
+    /// Too many attempts from this address.
+    RateLimited(u64),
+    /// Something else broke.
+    App(AppError),
+}
+
+impl From<AppError> for StartError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+/// Opens (or reopens) the enrollment window for a token; returns the new session's cookie
+/// value. The first start fixes the deadline; a later start inside the window gets a new
+/// session with the same deadline and ends the older one.
+pub async fn start(state: &AppState, actor: &Actor, secret: &str) -> Result<String, StartError> {
+    let now_t = state.now();
+    let ip_key = format!("enroll-start:{}", actor.ip.as_deref().unwrap_or("-"));
+    state
+        .limits
+        .hit(&ip_key, START_LIMIT, time::Duration::minutes(1), now_t)
+        .map_err(StartError::RateLimited)?;
+    let now = now_t.unix_timestamp();
+    let window = state.config.enrollment_session_ttl.whole_seconds();
+    let secret = secret.trim().to_owned();
+    let cookie_value = random_alphanumeric(43);
+    let id_hash = sha256_hex(&cookie_value);
+    let csrf = random_alphanumeric(43);
+    let actor = actor.clone();
+    let outcome = state
+        .db
+        .write(move |tx| {
+            let (kind, token) = if secret.len() > 64 { (LinkKind::Invalid, None) } else { classify(tx, &secret, now)? };
+            let token = match (kind, token) {
+                (LinkKind::Enrollment, Some(t)) => t,
+                (LinkKind::Desktop, _) => return Ok(Err(StartError::Desktop)),
+                _ => {
+                    // Never the token itself: only that a bad one was tried, and from where.
+                    let mut e = actor.event(now, "token.invalid", None);
+                    e.detail = Some("enrollment link refused (unknown, expired, revoked, used or user disabled)");
+                    audit::insert(tx, &e)?;
+                    return Ok(Err(StartError::Invalid));
+                }
+            };
+            let user = users::get(tx, token.user_id)?.ok_or(AppError::NotFound)?;
+            let deadline = match token.session_deadline {
+                Some(d) => d,
+                None => {
+                    let d = (now + window).min(token.expires_at);
+                    tokens::mark_started(tx, token.id, now, d)?;
+                    d
+                }
+            };
+            let ended = tx.execute("DELETE FROM session WHERE token_id = ?1", [token.id])?;
+            sessions::insert(
+                tx,
+                &sessions::SessionRow {
+                    id_hash: id_hash.clone(),
+                    kind: "enrollment".into(),
+                    user_id: token.user_id,
+                    csrf_token: csrf.clone(),
+                    created_at: now,
+                    last_seen_at: now,
+                    expires_at: deadline,
+                },
+                actor.ip.as_deref(),
+                actor.user_agent.as_deref(),
+            )?;
+            tx.execute("UPDATE session SET token_id = ?2 WHERE id_hash = ?1", params![id_hash, token.id])?;
+            let action = if token.started_at.is_none() { "token.started" } else { "enrollment.reopened" };
+            let mut e = actor.event(now, action, Some(&user.username));
+            let detail = if ended > 0 { "older session ended" } else { "enrollment window opened" };
+            e.detail = Some(detail);
+            audit::insert(tx, &e)?;
+            Ok(Ok(()))
+        })
+        .await?;
+    outcome.map(|()| cookie_value)
+}
+
+/// Everything a wizard page shows.
+#[derive(Debug, Clone)]
+pub struct Wizard {
+    /// Hash of the session cookie.
+    pub session_hash: String,
+    /// The session's CSRF token.
+    pub csrf_token: String,
+    /// Current step.
+    pub step: Step,
+    /// End of the window, unix seconds.
+    pub deadline: i64,
+    /// The enrolling user.
+    pub user: users::UserRow,
+    /// Who to ask.
+    pub admin: Option<Contact>,
+    /// The instance's name.
+    pub instance: String,
+    /// Whether the VPN step may be skipped.
+    pub vpn_optional: bool,
+    /// Phone as entered on the verify step.
+    pub pending_phone: Option<String>,
+    /// The token.
+    pub token_id: i64,
+    /// The device added at completion.
+    pub device_id: Option<i64>,
+}
+
+/// Why a wizard request cannot go on.
+#[derive(Debug)]
+pub enum WizardError {
+    /// No session, or it ended: start again from the link.
+    NoSession,
+    /// The window closed.
+    Expired,
+    /// A step was submitted out of order; go to this one.
+    WrongStep(Step),
+    /// Something else.
+    App(AppError),
+}
+
+impl From<AppError> for WizardError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+fn load_wizard(
+    c: &Connection,
+    id_hash: &str,
+    now: i64,
+) -> Result<Result<Wizard, WizardError>, AppError> {
+    let row = c
+        .query_row(
+            "SELECT s.csrf_token, s.step, s.expires_at, s.user_id, s.pending_phone, s.token_id, s.device_id
+             FROM session s WHERE s.id_hash = ?1 AND s.kind = 'enrollment'",
+            [id_hash],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            },
+        )
+        .ok();
+    let Some((csrf, step, deadline, user_id, phone, token_id, device_id)) = row else {
+        return Ok(Err(WizardError::NoSession));
+    };
+    let Some(token_id) = token_id else {
+        return Ok(Err(WizardError::NoSession));
+    };
+    let step = Step::from_i64(step);
+    if now >= deadline {
+        return Ok(Err(WizardError::Expired));
+    }
+    let token = tokens::get(c, token_id)?.ok_or(AppError::NotFound)?;
+    let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
+    // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).
+    if step != Step::Done && (!token.is_live(now) || !user.is_active) {
+        return Ok(Err(WizardError::NoSession));
+    }
+    let admin = match token.admin_id {
+        Some(id) => users::get(c, id)?.map(|a| super::tokens::admin_contact(&a)),
+        None => None,
+    };
+    let settings = load_settings(c)?;
+    Ok(Ok(Wizard {
+        session_hash: id_hash.to_owned(),
+        csrf_token: csrf,
+        step,
+        deadline,
+        user,
+        admin,
+        instance: settings.instance_name,
+        vpn_optional: settings.vpn_step == VpnStep::Optional,
+        pending_phone: phone,
+        token_id,
+        device_id,
+    }))
+}
+
+/// The wizard a session cookie belongs to.
+pub async fn wizard(state: &AppState, cookie_value: &str) -> Result<Wizard, WizardError> {
+    let id_hash = sha256_hex(cookie_value);
+    let now = state.now().unix_timestamp();
+    let result = state
+        .db
+        .read(move |c| load_wizard(c, &id_hash, now))
+        .await?;
+    if let Err(WizardError::Expired) = &result {
+        let id_hash = sha256_hex(cookie_value);
+        state
+            .db
+            .write(move |tx| {
+                let user: Option<String> = tx
+                    .query_row(
+                        "SELECT u.username FROM session s JOIN user u ON u.id = s.user_id WHERE s.id_hash = ?1",
+                        [&id_hash],
+                        |r| r.get(0),
+                    )
+                    .ok();
+                if tx.execute("DELETE FROM session WHERE id_hash = ?1", [&id_hash])? > 0 {
+                    audit::insert(
+                        tx,
+                        &audit::NewEvent { at: now, actor: "system", action: "session.expired", target: user.as_deref(), ..Default::default() },
+                    )?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
+    result
+}
+
+fn expect_step(w: &Wizard, step: Step) -> Result<(), WizardError> {
+    if w.step == step {
+        Ok(())
+    } else {
+        Err(WizardError::WrongStep(w.step))
+    }
+}
+
+fn set_step(c: &Connection, id_hash: &str, step: Step, from: Step) -> Result<bool, AppError> {
+    Ok(c.execute(
+        "UPDATE session SET step = ?2 WHERE id_hash = ?1 AND step = ?3",
+        params![id_hash, step as i64, from as i64],
+    )? == 1)
+}
+
+/// Welcome → Verify.
+pub async fn submit_welcome(state: &AppState, w: &Wizard) -> Result<(), WizardError> {
+    expect_step(w, Step::Welcome)?;
+    let h = w.session_hash.clone();
+    state
+        .db
+        .write(move |tx| set_step(tx, &h, Step::Verify, Step::Welcome))
+        .await?;
+    Ok(())
+}
+
+/// Verify → Password, keeping the phone number for completion.
+pub async fn submit_verify(state: &AppState, w: &Wizard, phone: &str) -> Result<(), WizardError> {
+    expect_step(w, Step::Verify)?;
+    let phone = Phone::parse_optional("phone", phone).map_err(|e| AppError::Validation(vec![e]))?;
+    let h = w.session_hash.clone();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE session SET pending_phone = ?2 WHERE id_hash = ?1",
+                params![h, phone.as_ref().map(|p| p.as_str().to_owned())],
+            )?;
+            set_step(tx, &h, Step::Password, Step::Verify)
+        })
+        .await?;
+    Ok(())
+}
+
+/// Password → VPN. The hash waits in the session until completion.
+pub async fn submit_password(
+    state: &AppState,
+    w: &Wizard,
+    password: &str,
+    repeat: &str,
+) -> Result<(), WizardError> {
+    expect_step(w, Step::Password)?;
+    let u = &w.user;
+    let context = [
+        u.first_name.as_str(),
+        u.last_name.as_str(),
+        u.email.as_str(),
+        u.username.as_str(),
+        w.instance.as_str(),
+    ];
+    let password = Password::new(password, &context)
+        .map_err(|e| AppError::Validation(vec![FieldError::new("password", e.to_string())]))?;
+    if password.expose() != repeat {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "password_repeat",
+            "The two passwords do not match.",
+        )])
+        .into());
+    }
+    let hash = state.hasher.hash(password.expose().to_owned()).await?;
+    let h = w.session_hash.clone();
+    state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE session SET pending_password_hash = ?2 WHERE id_hash = ?1",
+                params![h, hash],
+            )?;
+            set_step(tx, &h, Step::Vpn, Step::Password)
+        })
+        .await?;
+    Ok(())
+}
+
+/// A device to add at completion.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    /// Device name.
+    pub name: String,
+    /// WireGuard public key.
+    pub public_key: String,
+}
+
+/// Parses a device name.
+pub fn parse_device_name(raw: &str) -> Result<String, FieldError> {
+    let name = raw.trim_matches(' ');
+    if name.is_empty() {
+        return Err(FieldError::new(
+            "device_name",
+            "Name the device, for example \"work laptop\".",
+        ));
+    }
+    if has_control_chars(name) || name.chars().count() > 64 {
+        return Err(FieldError::new(
+            "device_name",
+            "A device name is at most 64 characters, without line breaks.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Creates a device with an address in every location; returns its id.
+pub fn add_device(
+    c: &Connection,
+    user_id: i64,
+    name: &str,
+    key: &WgKey,
+    now: i64,
+) -> Result<i64, AppError> {
+    let taken: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM device WHERE user_id = ?1 AND name = ?2)",
+        params![user_id, name],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(AppError::field(
+            "device_name",
+            format!("You already have a device named {name}; choose another name."),
+        ));
+    }
+    let key_used: bool = c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM device WHERE public_key = ?1)",
+        [key.as_str()],
+        |r| r.get(0),
+    )?;
+    if key_used {
+        return Err(AppError::field(
+            "public_key",
+            "This public key is already used by another device; generate a new key pair.",
+        ));
+    }
+    c.execute(
+        "INSERT INTO device (user_id, name, public_key, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![user_id, name, key.as_str(), now],
+    )?;
+    let id = c.last_insert_rowid();
+    super::locations::allocate_for_device(c, id)?;
+    Ok(id)
+}
+
+/// The device's addresses per location, for emails and the done page.
+pub fn device_locations(
+    c: &Connection,
+    device_id: i64,
+) -> Result<Vec<(loc_repo::LocationRow, Vec<String>)>, AppError> {
+    let mut out = Vec::new();
+    for l in loc_repo::all(c)? {
+        let mut stmt = c.prepare_cached("SELECT address FROM device_address WHERE device_id = ?1 AND location_id = ?2 ORDER BY address")?;
+        let addrs: Vec<String> = stmt
+            .query_map(params![device_id, l.id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if !addrs.is_empty() {
+            out.push((l, addrs));
+        }
+    }
+    Ok(out)
+}
+
+/// Completes the enrollment in one transaction: token consumed (exactly once), password and
+/// phone set, the device and its addresses created, the session closed for changes, the
+/// welcome email, admin notification and new-device email queued. All or nothing.
+pub async fn complete(
+    state: &AppState,
+    actor: &Actor,
+    w: &Wizard,
+    device: Option<NewDevice>,
+) -> Result<(), WizardError> {
+    expect_step(w, Step::Vpn)?;
+    let device = match device {
+        Some(d) => {
+            let name = parse_device_name(&d.name);
+            let key = WgKey::parse("public_key", &d.public_key);
+            match (name, key) {
+                (Ok(n), Ok(k)) => Some((n, k)),
+                (n, k) => {
+                    return Err(AppError::Validation(
+                        [n.err(), k.err()].into_iter().flatten().collect(),
+                    )
+                    .into())
+                }
+            }
+        }
+        None if w.vpn_optional => None,
+        None => {
+            return Err(AppError::Validation(vec![FieldError::new(
+                "device_name",
+                "Adding a VPN device is required to finish.",
+            )])
+            .into())
+        }
+    };
+    let now = state.now().unix_timestamp();
+    let w2 = w.clone();
+    let actor = Actor {
+        username: w.user.username.clone(),
+        user_id: Some(w.user.id),
+        ..actor.clone()
+    };
+    let url = state.config.public_url.clone();
+    state
+        .db
+        .write(move |tx| {
+            let pending: Option<String> = tx.query_row(
+                "SELECT pending_password_hash FROM session WHERE id_hash = ?1 AND step = ?2",
+                params![w2.session_hash, Step::Vpn as i64],
+                |r| r.get(0),
+            ).map_err(|_| AppError::BadRequest("This enrollment was already completed.".into()))?;
+            let hash = pending.ok_or_else(|| AppError::BadRequest("Create your password first.".into()))?;
+            if !tokens::consume(tx, w2.token_id, now)? {
+                return Err(AppError::BadRequest("This enrollment link was already used or has expired.".into()));
+            }
+            let user = users::get(tx, w2.user.id)?.ok_or(AppError::NotFound)?;
+            if !user.is_active || user.is_enrolled() {
+                return Err(AppError::BadRequest("This account cannot be enrolled.".into()));
+            }
+            users::set_password_hash(tx, user.id, &hash)?;
+            tx.execute("UPDATE user SET phone = ?2 WHERE id = ?1", params![user.id, w2.pending_phone])?;
+            let mut event = actor.event(now, "token.consumed", Some(&user.username));
+            let detail = format!("token #{}", w2.token_id);
+            event.detail = Some(&detail);
+            audit::insert(tx, &event)?;
+            audit::insert(tx, &actor.event(now, "password.set", Some(&user.username)))?;
+            let device_id = match &device {
+                Some((name, key)) => {
+                    let id = add_device(tx, user.id, name, key, now)?;
+                    let mut e = actor.event(now, "device.added", Some(&user.username));
+                    e.detail = Some(name);
+                    audit::insert(tx, &e)?;
+                    Some(id)
+                }
+                None => None,
+            };
+            tx.execute(
+                "UPDATE session SET step = ?2, pending_password_hash = NULL, device_id = ?3 WHERE id_hash = ?1",
+                params![w2.session_hash, Step::Done as i64, device_id],
+            )?;
+            queue_completion_mail(tx, &url, &user, w2.token_id, device.as_ref().map(|(n, k)| (n.as_str(), k.as_str())), device_id, now)?;
+            Ok(())
+        })
+        .await?;
+    state.mail_wake.notify_one();
+    Ok(())
+}
+
+fn queue_completion_mail(
+    tx: &Connection,
+    url: &str,
+    user: &users::UserRow,
+    token_id: i64,
+    device: Option<(&str, &str)>,
+    device_id: Option<i64>,
+    now: i64,
+) -> Result<(), AppError> {
+    let settings = load_settings(tx)?;
+    let token = tokens::get(tx, token_id)?.ok_or(AppError::NotFound)?;
+    let admin = match token.admin_id {
+        Some(id) => users::get(tx, id)?,
+        None => None,
+    };
+    let values = tag_values(user, admin.as_ref(), url);
+    let body = if settings.welcome_email_same {
+        &settings.welcome_message
+    } else {
+        &settings.welcome_email_body
+    };
+    let subject: String =
+        crate::domain::template::substitute(&settings.welcome_email_subject, &values)
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+    let text = crate::domain::template::substitute(body, &values);
+    let html = render_welcome(body, &values);
+    let welcome = templates::markdown_email(&user.email, &subject, &text, &html);
+    super::outbox::queue(tx, "welcome", &welcome, now)?;
+    if let Some(admin) = &admin {
+        let full = format!("{} {}", user.first_name, user.last_name);
+        let note = templates::admin_notification(
+            &admin.email,
+            &full,
+            &user.username,
+            &settings.instance_name,
+            device.map(|d| d.0),
+        );
+        super::outbox::queue(tx, "admin-notification", &note, now)?;
+    }
+    if let (Some((name, key)), Some(id)) = (device, device_id) {
+        let locations: Vec<templates::DeviceLocation> = device_locations(tx, id)?
+            .into_iter()
+            .map(|(l, a)| templates::DeviceLocation {
+                name: l.name,
+                addresses: a.join(", "),
+            })
+            .collect();
+        let mail = templates::new_device_email(
+            &user.email,
+            &settings.instance_name,
+            name,
+            key,
+            &locations,
+        );
+        super::outbox::queue(tx, "new-device", &mail, now)?;
+    }
+    Ok(())
+}
+
+/// The tag values for a user's messages.
+pub fn tag_values(user: &users::UserRow, admin: Option<&users::UserRow>, url: &str) -> TagValues {
+    TagValues {
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        username: user.username.clone(),
+        admin_first_name: admin.map(|a| a.first_name.clone()).unwrap_or_default(),
+        admin_last_name: admin.map(|a| a.last_name.clone()).unwrap_or_default(),
+        admin_email: admin.map(|a| a.email.clone()).unwrap_or_default(),
+        admin_phone: admin.and_then(|a| a.phone.clone()).unwrap_or_default(),
+        url: url.to_owned(),
+    }
+}
+
+/// One location's config on the done page.
+#[derive(Debug, Clone)]
+pub struct DoneConfig {
+    /// Location id.
+    pub location_id: i64,
+    /// Location name.
+    pub name: String,
+    /// wg-quick text with the private key placeholder.
+    pub config: String,
+    /// Safe file name.
+    pub file_name: String,
+}
+
+/// Placeholder the browser replaces with the private key it generated.
+pub const PRIVATE_KEY_PLACEHOLDER: &str = "PASTE_YOUR_PRIVATE_KEY_HERE";
+
+/// What the done page shows.
+#[derive(Debug, Clone)]
+pub struct Done {
+    /// The welcome message, rendered and sanitised.
+    pub welcome_html: String,
+    /// The device's name, when one was added.
+    pub device_name: Option<String>,
+    /// The device's public key (the browser finds its private key by it).
+    pub device_key: Option<String>,
+    /// One config per location.
+    pub configs: Vec<DoneConfig>,
+}
+
+/// The onboarding message and the device's configs.
+pub async fn done(state: &AppState, w: &Wizard) -> Result<Done, WizardError> {
+    if w.step != Step::Done {
+        return Err(WizardError::WrongStep(w.step));
+    }
+    let w = w.clone();
+    let url = state.config.public_url.clone();
+    Ok(state
+        .db
+        .read(move |c| {
+            let settings = load_settings(c)?;
+            let token = tokens::get(c, w.token_id)?.ok_or(AppError::NotFound)?;
+            let admin = match token.admin_id {
+                Some(id) => users::get(c, id)?,
+                None => None,
+            };
+            let welcome_html = render_welcome(
+                &settings.welcome_message,
+                &tag_values(&w.user, admin.as_ref(), &url),
+            );
+            let mut configs = Vec::new();
+            let mut device_name = None;
+            let mut device_key = None;
+            if let Some(device_id) = w.device_id {
+                let found: Option<(String, String)> = c
+                    .query_row(
+                        "SELECT name, public_key FROM device WHERE id = ?1",
+                        [device_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .ok();
+                if let Some((name, key)) = found {
+                    device_name = Some(name);
+                    device_key = Some(key);
+                }
+                for (l, addrs) in device_locations(c, device_id)? {
+                    configs.push(DoneConfig {
+                        location_id: l.id,
+                        file_name: super::locations::config_file_name(&l.name),
+                        config: client_config(&l, &addrs)?,
+                        name: l.name,
+                    });
+                }
+            }
+            Ok(Done {
+                welcome_html,
+                device_name,
+                device_key,
+                configs,
+            })
+        })
+        .await?)
+}
+
+/// A device's client config for one location, with the private key placeholder.
+pub fn client_config(l: &loc_repo::LocationRow, addresses: &[String]) -> Result<String, AppError> {
+    let addresses: Vec<std::net::IpAddr> =
+        addresses.iter().filter_map(|a| a.parse().ok()).collect();
+    let dns = wg::parse_dns("dns", &l.dns)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("stored dns: {}", e.message)))?;
+    let allowed = wg::parse_networks("allowed_ips", "allowed IPs", &l.allowed_ips)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("stored allowed ips: {}", e.message)))?;
+    Ok(wg::render_client_config(&wg::PeerConfig {
+        private_key: PRIVATE_KEY_PLACEHOLDER,
+        addresses: &addresses,
+        dns: &dns,
+        gateway_key: &l.public_key,
+        allowed_ips: &allowed,
+        endpoint: &wg::endpoint(&l.endpoint, l.port),
+        keepalive: l.keepalive,
+    }))
+}

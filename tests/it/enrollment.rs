@@ -1,0 +1,685 @@
+//! The enrollment wizard, driven like a person with a browser would, on a fake clock.
+
+use crate::helpers::{Page, TestApp};
+use reqwest::StatusCode;
+use time::Duration;
+
+const GOOD_PASSWORD: &str = "plum orbit velvet river";
+
+async fn admin() -> TestApp {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    app
+}
+
+fn field_value(page: &Page, id: &str) -> String {
+    let marker = format!(r#"id="{id}" type="text" readonly value=""#);
+    let at = page
+        .body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {id} in {}", page.body))
+        + marker.len();
+    page.body[at..at + page.body[at..].find('"').expect("end")].to_owned()
+}
+
+/// Issues an enrollment token by hand over the admin dialog; returns the secret.
+async fn hand_over_token(app: &TestApp, user_id: i64) -> String {
+    let dialog = app.get(&format!("/admin/users/{user_id}/enrollment")).await;
+    assert!(
+        dialog.body.contains("Send token by email")
+            && dialog.body.contains("Deliver token yourself")
+    );
+    let card = app
+        .post(
+            &format!("/admin/users/{user_id}/enrollment"),
+            &[("delivery", "manual"), ("email", "")],
+        )
+        .await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    assert_eq!(card.header("cache-control"), "no-store");
+    assert!(card.body.contains(r#"hx-history="false""#));
+    field_value(&card, "token-value")
+}
+
+fn token_row(app: &TestApp, secret: &str) -> onramp::db::tokens::TokenRow {
+    let conn = app.state.db.conn().expect("conn");
+    onramp::db::tokens::find_by_hash(&conn, &onramp::crypto::sha256_hex(secret))
+        .expect("query")
+        .expect("token")
+}
+
+/// Opens the link and presses "Start enrollment" in a fresh browser.
+async fn start(app: &TestApp, secret: &str) -> (TestApp, Page) {
+    let user = app.another_browser();
+    let landing = user.get(&format!("/enroll?token={secret}")).await;
+    assert_eq!(landing.status, StatusCode::OK, "{}", landing.body);
+    assert!(landing.body.contains("Start enrollment"));
+    let res = user.post_raw("/enroll/start", &[("token", secret)]).await;
+    (user, res)
+}
+
+fn wizard_csrf(page: &Page) -> String {
+    page.csrf_field().expect("wizard form has a CSRF field")
+}
+
+async fn step(user: &TestApp, path: &str, fields: &[(&str, &str)]) -> Page {
+    let page = user.get("/enroll/wizard").await;
+    let csrf = wizard_csrf(&page);
+    let mut all = vec![("csrf_token", csrf.as_str())];
+    all.extend_from_slice(fields);
+    user.post_raw(path, &all).await
+}
+
+async fn add_location(app: &TestApp, addresses: &str) {
+    let res = app
+        .post(
+            "/admin/locations",
+            &[
+                ("name", "Office"),
+                ("addresses", addresses),
+                ("endpoint", "vpn.example.com"),
+                ("port", "51820"),
+                ("allowed_ips", "10.10.0.0/24"),
+                ("dns", "10.10.0.1"),
+                ("keepalive", "25"),
+                ("key_mode", "generate"),
+                ("public_key", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
+/// Walks welcome → verify → password, leaving the user on the VPN step.
+async fn walk_to_vpn(user: &TestApp) {
+    let welcome = user.get("/enroll/wizard").await;
+    assert!(welcome.body.contains("Hello, Jan"), "{}", welcome.body);
+    assert_eq!(
+        step(user, "/enroll/wizard/welcome", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let verify = user.get("/enroll/wizard").await;
+    assert!(verify.body.contains("Verify your data") && verify.body.contains("jnowak@example.com"));
+    assert_eq!(
+        step(
+            user,
+            "/enroll/wizard/verify",
+            &[("phone", "+48 600 700 800")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let res = step(
+        user,
+        "/enroll/wizard/password",
+        &[
+            ("password", GOOD_PASSWORD),
+            ("password_repeat", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(user
+        .get("/enroll/wizard")
+        .await
+        .body
+        .contains("Configure VPN"));
+}
+
+#[tokio::test]
+async fn a_new_user_enrolls_from_link_to_done() {
+    let app = admin().await;
+    add_location(&app, "10.10.0.1/24").await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    assert_eq!(secret.len(), 32);
+    let list = app.get("/admin/users").await;
+    assert!(
+        list.body
+            .contains("Enrollment pending — expires 2026-11-25 09:00 UTC"),
+        "{}",
+        list.body
+    );
+
+    // A mail scanner fetching the link three times burns nothing.
+    for _ in 0..3 {
+        let scan = app
+            .another_browser()
+            .get(&format!("/enroll?token={secret}"))
+            .await;
+        assert_eq!(scan.status, StatusCode::OK);
+    }
+    assert!(token_row(&app, &secret).started_at.is_none());
+
+    let (user, res) = start(&app, &secret).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), "/enroll/wizard", "no token in the URL");
+    let cookie = res.header("set-cookie").to_owned();
+    assert!(
+        cookie.starts_with("onramp_enroll=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+    );
+    let token = token_row(&app, &secret);
+    assert_eq!(
+        token.session_deadline,
+        Some(token.started_at.expect("started") + 600)
+    );
+
+    // Steps in order only.
+    let skipped = step(
+        &user,
+        "/enroll/wizard/password",
+        &[
+            ("password", GOOD_PASSWORD),
+            ("password_repeat", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(skipped.location(), "/enroll/wizard");
+    assert!(
+        user.get("/enroll/wizard").await.body.contains("Hello, Jan"),
+        "still on the welcome step"
+    );
+
+    let welcome = user.get("/enroll/wizard").await;
+    assert!(welcome.body.contains("Time left"));
+    assert!(
+        welcome.body.contains("Onramp Admin"),
+        "the admin's contact card"
+    );
+    assert_eq!(
+        step(&user, "/enroll/wizard/welcome", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let bad_phone = step(
+        &user,
+        "/enroll/wizard/verify",
+        &[("phone", "call me maybe")],
+    )
+    .await;
+    assert_eq!(bad_phone.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_phone.body.contains("Enter a phone number"));
+    assert_eq!(
+        step(
+            &user,
+            "/enroll/wizard/verify",
+            &[("phone", "+48 600 700 800")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let weak = step(
+        &user,
+        "/enroll/wizard/password",
+        &[
+            ("password", "janjannowak1"),
+            ("password_repeat", "janjannowak1"),
+        ],
+    )
+    .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        weak.body.contains("name, username or email") || weak.body.contains("too easy to guess"),
+        "{}",
+        weak.body
+    );
+    let short = step(
+        &user,
+        "/enroll/wizard/password",
+        &[("password", "short"), ("password_repeat", "short")],
+    )
+    .await;
+    assert!(short.body.contains("at least 12 characters"));
+    let res = step(
+        &user,
+        "/enroll/wizard/password",
+        &[
+            ("password", GOOD_PASSWORD),
+            ("password_repeat", GOOD_PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(
+        app.user("jnowak").expect("user").password_hash.is_none(),
+        "nothing is final before the last step"
+    );
+
+    let vpn = user.get("/enroll/wizard").await;
+    assert!(vpn.body.contains("Generate key pair") && vpn.body.contains("wg genkey"));
+    let bad_key = step(
+        &user,
+        "/enroll/wizard/vpn",
+        &[
+            ("device_name", "laptop"),
+            ("public_key", "nope"),
+            ("action", "add"),
+        ],
+    )
+    .await;
+    assert_eq!(bad_key.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_key.body.contains("exactly 44 characters"));
+    let (_, public) = onramp::services::locations::generate_keypair();
+    let res = step(
+        &user,
+        "/enroll/wizard/vpn",
+        &[
+            ("device_name", "laptop"),
+            ("public_key", &public),
+            ("action", "add"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), "/enroll/done");
+
+    let done = user.get("/enroll/done").await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.body.contains("Welcome, Jan!"),
+        "the welcome message, tags substituted"
+    );
+    assert!(done.body.contains("Download office.conf"));
+    assert!(done
+        .body
+        .contains(&format!(r#"data-device-key="{public}""#)));
+    let config = user.get("/enroll/done/1.conf").await;
+    assert_eq!(
+        config.header("content-disposition"),
+        r#"attachment; filename="office.conf""#
+    );
+    assert!(config.body.contains("Address = 10.10.0.2/32"));
+    assert!(config
+        .body
+        .contains("PrivateKey = PASTE_YOUR_PRIVATE_KEY_HERE"));
+    assert!(config.body.contains("Endpoint = vpn.example.com:51820"));
+
+    let enrolled = app.user("jnowak").expect("user");
+    assert!(enrolled.password_hash.is_some());
+    assert_eq!(enrolled.phone.as_deref(), Some("+48 600 700 800"));
+    assert!(token_row(&app, &secret).consumed_at.is_some());
+    let conn = app.state.db.conn().expect("conn");
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM outbox ORDER BY id")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(kinds, ["welcome", "admin-notification", "new-device"]);
+    let actions = app.audit_actions();
+    for a in [
+        "token.issued",
+        "token.started",
+        "token.consumed",
+        "password.set",
+        "device.added",
+    ] {
+        assert!(actions.contains(&a.to_owned()), "audit {a}: {actions:?}");
+    }
+    let dump = app.dump_database();
+    assert!(!dump.contains(&secret), "the raw token is stored somewhere");
+    assert!(!dump.contains(GOOD_PASSWORD));
+    // The link is spent, and the list says Active.
+    let again = app
+        .another_browser()
+        .get(&format!("/enroll?token={secret}"))
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(app.get("/admin/users").await.body.contains("badge-active"));
+}
+
+#[tokio::test]
+async fn every_bad_token_gets_the_same_page() {
+    let app = admin().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let revoked = hand_over_token(&app, id).await;
+    let live = hand_over_token(&app, id).await; // revokes the first
+    let unknown = "A".repeat(32);
+    let pages = [
+        app.another_browser()
+            .get(&format!("/enroll?token={revoked}"))
+            .await,
+        app.another_browser()
+            .get(&format!("/enroll?token={unknown}"))
+            .await,
+        app.another_browser()
+            .post_raw("/enroll/start", &[("token", &revoked)])
+            .await,
+    ];
+    for p in &pages {
+        assert_eq!(p.status, StatusCode::NOT_FOUND);
+        assert!(p.body.contains("This link is invalid or has expired"));
+    }
+    assert_eq!(pages[0].body, pages[1].body);
+    // Expired: 24 h after issue.
+    app.clock.advance(Duration::hours(24));
+    let expired = app
+        .another_browser()
+        .post_raw("/enroll/start", &[("token", &live)])
+        .await;
+    assert_eq!(expired.status, StatusCode::NOT_FOUND);
+    assert_eq!(expired.body, pages[1].body);
+    assert!(app.audit_actions().contains(&"token.invalid".to_owned()));
+    assert!(!app.dump_database().contains(&live));
+}
+
+#[tokio::test]
+async fn the_window_closes_ten_minutes_after_the_first_start() {
+    let app = admin().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    app.clock.advance(Duration::minutes(9));
+    // Reopening inside the window: a new session, the same deadline, the old one ends.
+    let deadline = token_row(&app, &secret).session_deadline;
+    let (second, res) = start(&app, &secret).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(token_row(&app, &secret).session_deadline, deadline);
+    let old = user.get("/enroll/wizard").await;
+    assert_eq!(old.status, StatusCode::GONE);
+    assert!(old.body.contains("This enrollment session has ended"));
+    assert_eq!(second.get("/enroll/wizard").await.status, StatusCode::OK);
+    app.clock.advance(Duration::minutes(2));
+    let late = second.get("/enroll/wizard").await;
+    assert_eq!(late.status, StatusCode::GONE);
+    assert!(late.body.contains("Time is up"));
+    let after = app
+        .another_browser()
+        .post_raw("/enroll/start", &[("token", &secret)])
+        .await;
+    assert_eq!(after.status, StatusCode::NOT_FOUND, "dead after the window");
+    assert!(app.audit_actions().contains(&"session.expired".to_owned()));
+    assert!(app.user("jnowak").expect("user").password_hash.is_none());
+}
+
+#[tokio::test]
+async fn revoking_or_disabling_ends_the_enrollment() {
+    let app = admin().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let menu = app.hx_get(&format!("/admin/users/{id}/actions")).await;
+    assert!(menu.body.contains("Start enrollment") && menu.body.contains("Revoke pending token"));
+    let (user, _) = start(&app, &secret).await;
+    let res = app
+        .post(&format!("/admin/users/{id}/revoke-token"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(app
+        .get("/admin/users")
+        .await
+        .body
+        .contains("Revoked the pending token of jnowak."));
+    assert_eq!(user.get("/enroll/wizard").await.status, StatusCode::GONE);
+    assert!(app.audit_actions().contains(&"token.revoked".to_owned()));
+    assert!(!app
+        .get("/admin/users")
+        .await
+        .body
+        .contains("Enrollment pending"));
+
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    assert_eq!(
+        app.post(&format!("/admin/users/{id}/disable"), &[])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(user.get("/enroll/wizard").await.status, StatusCode::GONE);
+    let res = app
+        .another_browser()
+        .post_raw("/enroll/start", &[("token", &secret)])
+        .await;
+    assert_eq!(
+        res.status,
+        StatusCode::NOT_FOUND,
+        "a disabled user's token is dead"
+    );
+}
+
+#[tokio::test]
+async fn twenty_parallel_completions_have_exactly_one_winner() {
+    let app = admin().await;
+    add_location(&app, "10.10.0.1/24").await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    walk_to_vpn(&user).await;
+    let csrf = wizard_csrf(&user.get("/enroll/wizard").await);
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let client = user.client.clone();
+        let url = user.url("/enroll/wizard/vpn");
+        let csrf = csrf.clone();
+        let key = onramp::services::locations::generate_keypair().1;
+        handles.push(tokio::spawn(async move {
+            let name = format!("laptop{i}");
+            client
+                .post(url)
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("device_name", name.as_str()),
+                    ("public_key", key.as_str()),
+                    ("action", "add"),
+                ])
+                .send()
+                .await
+                .expect("post")
+        }));
+    }
+    let mut winners = 0;
+    for h in handles {
+        let res = h.await.expect("join");
+        if res
+            .headers()
+            .get("location")
+            .is_some_and(|l| l == "/enroll/done")
+        {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1);
+    let conn = app.state.db.conn().expect("conn");
+    let devices: i64 = conn
+        .query_row("SELECT count(*) FROM device", [], |r| r.get(0))
+        .expect("n");
+    assert_eq!(devices, 1);
+    let welcome: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE kind = 'welcome'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("n");
+    assert_eq!(welcome, 1);
+}
+
+#[tokio::test]
+async fn a_failing_last_step_writes_nothing() {
+    let app = admin().await;
+    // A /30 pool holds one device; another user's device takes it.
+    add_location(&app, "10.9.0.1/30").await;
+    {
+        let conn = app.state.db.conn().expect("conn");
+        let other = onramp::db::users::insert(
+            &conn,
+            &onramp::db::users::NewUser {
+                username: "other",
+                first_name: "O",
+                last_name: "Ther",
+                email: "other@example.com",
+                phone: None,
+                is_admin: false,
+                password_hash: None,
+                created_at: 0,
+            },
+        )
+        .expect("user");
+        let key = onramp::domain::wireguard::WgKey::parse(
+            "k",
+            &onramp::services::locations::generate_keypair().1,
+        )
+        .expect("key");
+        onramp::services::enrollment::add_device(&conn, other, "pc", &key, 0).expect("device");
+    }
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    walk_to_vpn(&user).await;
+    let (_, public) = onramp::services::locations::generate_keypair();
+    let res = step(
+        &user,
+        "/enroll/wizard/vpn",
+        &[
+            ("device_name", "laptop"),
+            ("public_key", &public),
+            ("action", "add"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    assert!(res.body.contains("no free address left"), "{}", res.body);
+    assert!(app.user("jnowak").expect("user").password_hash.is_none());
+    assert!(token_row(&app, &secret).consumed_at.is_none());
+    let conn = app.state.db.conn().expect("conn");
+    let mails: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE kind != 'enrollment'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("n");
+    assert_eq!(mails, 0);
+    // The user can still finish without a device (the step is optional by default).
+    let res = step(&user, "/enroll/wizard/vpn", &[("action", "skip")]).await;
+    assert_eq!(res.location(), "/enroll/done");
+    assert!(app.user("jnowak").expect("user").password_hash.is_some());
+}
+
+#[tokio::test]
+async fn emailed_tokens_are_stored_sealed_and_limited() {
+    let app = admin().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let card = app
+        .post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "email"), ("email", "jan.private@example.org")],
+        )
+        .await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    assert!(card
+        .body
+        .contains("The token was emailed to jan.private@example.org."));
+    let secret = field_value(&card, "token-value");
+    let conn = app.state.db.conn().expect("conn");
+    let (recipient, text, sealed): (String, String, Option<Vec<u8>>) = conn
+        .query_row(
+            "SELECT recipient, body_text, secret_enc FROM outbox WHERE kind = 'enrollment'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("queued");
+    assert_eq!(recipient, "jan.private@example.org");
+    assert!(sealed.is_some());
+    assert!(!text.contains(&secret));
+    assert!(text.contains("/enroll?token="));
+    assert!(text
+        .contains("The token works for 24 hours. Once you start, you have 10 minutes to finish."));
+    assert!(!app.dump_database().contains(&secret));
+    let outbox_page = app.get("/admin/outbox/1").await;
+    assert!(outbox_page
+        .body
+        .contains("[token: only in the delivered email]"));
+    for _ in 0..4 {
+        let res = app
+            .post(
+                &format!("/admin/users/{id}/enrollment"),
+                &[("delivery", "email"), ("email", "jnowak@example.com")],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK);
+    }
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "email"), ("email", "jnowak@example.com")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    let bad = app
+        .post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "email"), ("email", "nope")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn starting_is_rate_limited_per_address() {
+    let app = TestApp::spawn().await;
+    let visitor = app.another_browser();
+    for _ in 0..10 {
+        assert_eq!(
+            visitor
+                .post_raw("/enroll/start", &[("token", "x")])
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    let res = visitor.post_raw("/enroll/start", &[("token", "x")]).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!res.header("retry-after").is_empty());
+}
+
+#[tokio::test]
+async fn a_mandatory_vpn_step_cannot_be_skipped_and_enrolled_users_get_no_wizard() {
+    let app = admin().await;
+    let form = app.get("/admin/settings").await;
+    let _ = form;
+    {
+        let conn = app.state.db.conn().expect("conn");
+        onramp::db::settings::set(&conn, "vpn_step", "mandatory").expect("set");
+    }
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    walk_to_vpn(&user).await;
+    assert!(!user
+        .get("/enroll/wizard")
+        .await
+        .body
+        .contains("Skip and finish"));
+    let res = step(&user, "/enroll/wizard/vpn", &[("action", "skip")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("Adding a VPN device is required"));
+    // An enrolled user cannot be sent through enrollment again.
+    let (_, public) = onramp::services::locations::generate_keypair();
+    step(
+        &user,
+        "/enroll/wizard/vpn",
+        &[
+            ("device_name", "laptop"),
+            ("public_key", &public),
+            ("action", "add"),
+        ],
+    )
+    .await;
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "manual"), ("email", "")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(app
+        .get("/admin/users")
+        .await
+        .body
+        .contains("has already enrolled"));
+}

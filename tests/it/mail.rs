@@ -1,0 +1,482 @@
+//! Mail through lettre's SMTP transport to a real SMTP server in the test: the message on the
+//! wire, the outbox when SMTP is down, not configured or refuses, and the hints an admin sees.
+
+use crate::helpers::{Page, TestApp};
+use crate::smtp_server::{Options, SmtpServer};
+use onramp::db::outbox::MailRow;
+use reqwest::StatusCode;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// `ONRAMP_SMTP_URL` pointing at a plain SMTP server on 127.0.0.1.
+fn smtp_url(port: u16, tls: &str) -> onramp::config::SmtpConfig {
+    onramp::config::parse_smtp_url(&format!("smtp://127.0.0.1:{port}?tls={tls}")).expect("SMTP URL")
+}
+
+async fn app_with_smtp(port: u16, tls: &str) -> TestApp {
+    let config = smtp_url(port, tls);
+    let mut app = TestApp::spawn_with(move |c| c.smtp = Some(config)).await;
+    app.admin_login().await;
+    app
+}
+
+/// Every outbox row, oldest first.
+fn outbox(app: &TestApp) -> Vec<MailRow> {
+    let conn = app.state.db.conn().expect("conn");
+    let mut rows = onramp::db::outbox::recent(&conn, None, None, 1000).expect("outbox");
+    rows.reverse();
+    rows
+}
+
+/// The only outbox row.
+fn only_mail(app: &TestApp) -> MailRow {
+    let rows = outbox(app);
+    assert_eq!(rows.len(), 1, "expected one email in the outbox: {rows:#?}");
+    rows.into_iter().next().expect("one row")
+}
+
+fn mail(app: &TestApp, id: i64) -> MailRow {
+    let conn = app.state.db.conn().expect("conn");
+    onramp::db::outbox::get(&conn, id)
+        .expect("query")
+        .expect("the email exists")
+}
+
+/// Waits until the email's status is `status` (the background worker may be the one that
+/// gets there).
+async fn wait_for_status(app: &TestApp, id: i64, status: &str) -> MailRow {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let row = mail(app, id);
+        if row.status == status {
+            return row;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "email {id} did not become {status} within {WAIT:?}: {row:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Clicks "Send test email" and follows the redirect back to the settings page.
+async fn send_test_email(app: &TestApp, to: &str) -> Page {
+    let res = app.post("/admin/settings/test-email", &[("to", to)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), "/admin/settings");
+    let page = app.get("/admin/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    page
+}
+
+/// The settings form with everything valid; SMTP fields left out, as a browser does when
+/// `ONRAMP_SMTP_URL` disables them.
+fn settings_without_smtp(instance_name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("instance_name", instance_name.to_owned()),
+        (
+            "welcome_message",
+            "## Welcome, {{ first_name }}!".to_owned(),
+        ),
+        ("welcome_email_subject", "Welcome to {{ url }}".to_owned()),
+        ("welcome_email_same", "on".to_owned()),
+        ("welcome_email_body", String::new()),
+        ("vpn_step", "optional".to_owned()),
+    ]
+}
+
+async fn save_settings(app: &TestApp, fields: &[(&'static str, String)]) -> Page {
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post("/admin/settings", &borrowed).await
+}
+
+#[tokio::test]
+async fn test_email_arrives_as_multipart_text_and_html_with_public_url_links() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_smtp(smtp.port(), "none").await;
+
+    // A forged forwarding header must not leak into links (SECURITY.md 21).
+    let res = app
+        .client
+        .post(app.url("/admin/settings/test-email"))
+        .header("X-Forwarded-Host", "evil.example")
+        .form(&[("csrf_token", app.csrf.as_str()), ("to", "ada@example.com")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app.get("/admin/settings").await;
+    assert!(
+        page.body.contains("Test email sent to ada@example.com."),
+        "{}",
+        page.body
+    );
+
+    let messages = smtp.wait_for(1, WAIT).await;
+    assert_eq!(messages.len(), 1);
+    let m = &messages[0];
+    assert_eq!(m.envelope_from, "onramp@127.0.0.1");
+    assert_eq!(m.envelope_to, ["ada@example.com"]);
+    let from = m.header("From").expect("From header");
+    assert!(
+        from.contains("<onramp@127.0.0.1>") || from == "onramp@127.0.0.1",
+        "From should default to onramp@<host of the public URL>: {from}"
+    );
+    assert_eq!(m.header("To").as_deref(), Some("ada@example.com"));
+    assert_eq!(
+        m.header("Subject").as_deref(),
+        Some("Test email from onramp")
+    );
+    let content_type = m.header("Content-Type").expect("Content-Type");
+    assert!(
+        content_type.starts_with("multipart/alternative"),
+        "{content_type}"
+    );
+    let parts = m.parts();
+    let types: Vec<String> = parts.iter().map(|p| p.content_type()).collect();
+    assert_eq!(types, ["text/plain", "text/html"], "{}", m.raw);
+
+    let text = m.part("text/plain");
+    assert!(text.contains(&app.address), "text part: {text}");
+    assert!(text.contains("test email from onramp"), "text part: {text}");
+    let html = m.part("text/html");
+    assert!(
+        html.contains(&format!(r#"href="{}""#, app.address)),
+        "links use the public URL: {html}"
+    );
+    assert!(!m.raw.contains("evil.example"), "{}", m.raw);
+    assert!(!m.raw.contains("localhost:8080"), "{}", m.raw);
+
+    let row = wait_for_status(&app, only_mail(&app).id, "sent").await;
+    assert_eq!(row.attempts, 1);
+    assert_eq!(row.kind, "test");
+    assert!(row.sent_at.is_some());
+    assert!(app.audit_actions().iter().any(|a| a == "email.queued"));
+}
+
+#[tokio::test]
+async fn smtp_down_then_up_delivers_exactly_once() {
+    let reserved = SmtpServer::reserve_port();
+    let port = reserved.port();
+    let app = app_with_smtp(port, "none").await;
+
+    // SMTP is down: the admin's action still succeeds and says what happens next.
+    let page = send_test_email(&app, "ada@example.com").await;
+    assert!(page.body.contains("role=\"alert\""), "{}", page.body);
+    assert!(
+        page.body
+            .contains("The test email to ada@example.com was not sent"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("will retry"), "{}", page.body);
+
+    let row = only_mail(&app);
+    assert_eq!(row.status, "queued");
+    assert_eq!(row.attempts, 1);
+    assert!(row.last_error.as_deref().is_some_and(|e| !e.is_empty()));
+    let hint = row.last_hint.clone().unwrap_or_default();
+    assert!(
+        hint.contains(&format!("127.0.0.1:{port}")),
+        "the hint names host and port: {hint:?}"
+    );
+    let now = app.state.now().unix_timestamp();
+    assert_eq!(
+        row.next_attempt_at,
+        now + 30,
+        "the first retry is 30 s later"
+    );
+
+    // Not due yet: nothing is attempted before the backoff has passed.
+    assert_eq!(
+        onramp::services::outbox::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    let outbox_page = app.get("/admin/outbox").await;
+    assert!(
+        outbox_page.body.contains(&format!("127.0.0.1:{port}")),
+        "the outbox shows the hint: {}",
+        outbox_page.body
+    );
+
+    // SMTP comes back; after the backoff the mail goes out once.
+    let smtp = SmtpServer::start_on_reserved(reserved, Options::default()).await;
+    app.clock.advance(time::Duration::seconds(31));
+    onramp::services::outbox::deliver_due(&app.state)
+        .await
+        .unwrap();
+    let messages = smtp.wait_for(1, WAIT).await;
+    assert_eq!(messages[0].envelope_to, ["ada@example.com"]);
+    let row = wait_for_status(&app, row.id, "sent").await;
+    assert_eq!(row.attempts, 2);
+    assert_eq!(row.last_error, None);
+
+    // Later deliveries never send it again.
+    assert_eq!(
+        onramp::services::outbox::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    app.clock.advance(time::Duration::hours(2));
+    assert_eq!(
+        onramp::services::outbox::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    app.state.mail_wake.notify_one();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(smtp.messages().len(), 1, "the email was sent twice");
+    assert_eq!(mail(&app, row.id).status, "sent");
+}
+
+#[tokio::test]
+async fn without_smtp_mail_waits_in_the_outbox_and_is_readable() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+
+    let page = send_test_email(&app, "ada@example.com").await;
+    assert!(
+        page.body.contains("SMTP is not configured"),
+        "{}",
+        page.body
+    );
+    let row = only_mail(&app);
+    assert_eq!(row.status, "queued");
+    assert_eq!(row.attempts, 0);
+    assert_eq!(
+        onramp::services::outbox::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    app.clock.advance(time::Duration::hours(1));
+    assert_eq!(
+        onramp::services::outbox::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(mail(&app, row.id).attempts, 0);
+    // The admin session idled out meanwhile.
+    app.admin_login().await;
+
+    let list = app.get("/admin/outbox").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains("SMTP is not configured"),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("ada@example.com"), "{}", list.body);
+    assert!(
+        list.body
+            .contains(&format!(r#"href="/admin/outbox/{}""#, row.id)),
+        "{}",
+        list.body
+    );
+    assert!(
+        list.body.contains("Test email from onramp"),
+        "{}",
+        list.body
+    );
+
+    let one = app.get(&format!("/admin/outbox/{}", row.id)).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert!(one.body.contains("Test email from onramp"), "{}", one.body);
+    // The text part as text, the HTML part as escaped source.
+    assert!(
+        one.body.contains("If you can read it, onramp"),
+        "{}",
+        one.body
+    );
+    assert!(one.body.contains(&app.address), "{}", one.body);
+    assert!(
+        one.body.contains("&lt;h1&gt;It works&lt;/h1&gt;"),
+        "the HTML source is shown escaped: {}",
+        one.body
+    );
+    assert!(!one.body.contains("<h1>It works</h1>"), "{}", one.body);
+
+    assert_eq!(
+        app.get("/admin/outbox/999999").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn permanent_rejection_fails_for_good_until_retried() {
+    let smtp = SmtpServer::start_rejecting().await;
+    let mut app = app_with_smtp(smtp.port(), "none").await;
+
+    let page = send_test_email(&app, "nobody@example.com").await;
+    assert!(page.body.contains("was not sent"), "{}", page.body);
+    assert!(page.body.contains("gave up"), "{}", page.body);
+    let row = only_mail(&app);
+    assert_eq!(row.status, "failed");
+    assert_eq!(row.attempts, 1);
+    let error = row.last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("550"),
+        "the SMTP error is recorded: {error:?}"
+    );
+    assert_eq!(smtp.rejected(), ["nobody@example.com"]);
+
+    // No more automatic retries, however long we wait.
+    app.clock.advance(time::Duration::hours(3));
+    assert_eq!(
+        onramp::services::outbox::deliver_due(&app.state)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(mail(&app, row.id).status, "failed");
+    assert_eq!(smtp.rejected().len(), 1);
+    // The admin session idled out meanwhile.
+    app.admin_login().await;
+    let list = app.get("/admin/outbox?status=failed").await;
+    assert!(list.body.contains("550"), "{}", list.body);
+    assert!(list.body.contains("Retry now"), "{}", list.body);
+
+    // The admin fixes the mail server and clicks "Retry now": queued again, then delivered.
+    smtp.set_reject_rcpt(false);
+    let res = app
+        .post(&format!("/admin/outbox/{}/retry", row.id), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), "/admin/outbox");
+    assert_ne!(mail(&app, row.id).status, "failed");
+    let list = app.get("/admin/outbox").await;
+    assert!(list.body.contains("Retrying now."), "{}", list.body);
+    onramp::services::outbox::deliver_due(&app.state)
+        .await
+        .unwrap();
+    smtp.wait_for(1, WAIT).await;
+    let row = wait_for_status(&app, row.id, "sent").await;
+    assert_eq!(row.attempts, 2);
+    assert_eq!(smtp.messages().len(), 1);
+
+    // A sent email cannot be retried.
+    let res = app
+        .post(&format!("/admin/outbox/{}/retry", row.id), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let list = app.get("/admin/outbox").await;
+    assert!(list.body.contains("already sent"), "{}", list.body);
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn tls_mode_mismatch_gets_a_tls_hint() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_smtp(smtp.port(), "tls").await;
+
+    let page = send_test_email(&app, "ada@example.com").await;
+    let flash = page
+        .body
+        .split(r#"role="alert">"#)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_default();
+    assert!(flash.contains("was not sent"), "{}", page.body);
+    assert!(
+        flash.contains("TLS"),
+        "the notice carries the TLS hint: {flash}"
+    );
+    assert!(flash.contains("will retry"), "{flash}");
+    let row = only_mail(&app);
+    assert_eq!(row.attempts, 1);
+    assert_eq!(
+        row.status, "queued",
+        "a TLS mismatch can be fixed in the settings: keep retrying"
+    );
+    let hint = row.last_hint.clone().unwrap_or_default();
+    assert!(hint.contains("TLS"), "the hint mentions TLS: {hint:?}");
+    assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn every_value_in_the_html_part_is_escaped() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_smtp(smtp.port(), "none").await;
+    let res = save_settings(&app, &settings_without_smtp("<b>Acme & Co</b>")).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    send_test_email(&app, "ada@example.com").await;
+    let messages = smtp.wait_for(1, WAIT).await;
+    let m = &messages[0];
+    let html = m.part("text/html");
+    assert!(
+        html.contains("&lt;b&gt;Acme &amp; Co&lt;/b&gt;"),
+        "the instance name is escaped in the HTML part: {html}"
+    );
+    assert!(!html.contains("<b>Acme"), "{html}");
+    let text = m.part("text/plain");
+    assert!(text.contains("<b>Acme & Co</b>"), "{text}");
+    assert_eq!(
+        m.header("Subject").as_deref(),
+        Some("Test email from <b>Acme & Co</b>")
+    );
+}
+
+#[tokio::test]
+async fn smtp_from_the_settings_page_with_auth_and_sender() {
+    // No ONRAMP_SMTP_URL: the settings page configures SMTP.
+    let smtp = SmtpServer::start_on(
+        0,
+        Options {
+            auth: true,
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let port = smtp.port().to_string();
+    let res = app
+        .post(
+            "/admin/settings",
+            &[
+                ("instance_name", "Acme VPN"),
+                ("welcome_message", "Hi"),
+                ("welcome_email_subject", "Welcome"),
+                ("welcome_email_same", "on"),
+                ("welcome_email_body", ""),
+                ("vpn_step", "optional"),
+                ("smtp_host", "127.0.0.1"),
+                ("smtp_port", &port),
+                ("smtp_security", "none"),
+                ("smtp_username", "mailer"),
+                ("smtp_password", "smtp-secret-1"),
+                ("smtp_sender", "Acme VPN <vpn@acme.example>"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+
+    let page = send_test_email(&app, "ada@example.com").await;
+    assert!(
+        page.body.contains("Test email sent to ada@example.com."),
+        "{}",
+        page.body
+    );
+    let messages = smtp.wait_for(1, WAIT).await;
+    let m = &messages[0];
+    assert_eq!(m.envelope_from, "vpn@acme.example");
+    let from = m.header("From").unwrap_or_default();
+    assert!(from.contains("vpn@acme.example"), "{from}");
+    assert!(from.contains("Acme VPN"), "{from}");
+    assert_eq!(
+        m.header("Subject").as_deref(),
+        Some("Test email from Acme VPN")
+    );
+    // The stored (write-only) password is what onramp logs in with.
+    assert_eq!(
+        smtp.logins(),
+        [("mailer".to_owned(), "smtp-secret-1".to_owned())]
+    );
+}
