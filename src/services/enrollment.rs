@@ -647,6 +647,17 @@ fn queue_completion_mail(
     Ok(())
 }
 
+/// Queues the welcome email and the admin notification for a user who just enrolled.
+pub fn queue_welcome_and_notice(
+    tx: &Connection,
+    url: &str,
+    user: &users::UserRow,
+    token_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    queue_completion_mail(tx, url, user, token_id, None, None, now)
+}
+
 /// The tag values for a user's messages.
 pub fn tag_values(user: &users::UserRow, admin: Option<&users::UserRow>, url: &str) -> TagValues {
     TagValues {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod client_api;
 pub mod enrollment;
 pub mod locations;
 pub mod outbox;

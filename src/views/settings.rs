@@ -119,7 +119,7 @@ pub fn settings_page(
                     h2 id="s-welcome" { "Welcome message" }
                     (textarea("welcome_message", "Welcome message", &v.welcome_message, Some(&tag_hint), 10, errors,
                         html! {}))
-                    button type="button" class="button-secondary" hx-post="/admin/settings/preview" hx-include="#welcome_message"
+                    button type="button" class="button-secondary" hx-post="/admin/settings/preview" hx-params="welcome_message"
                         hx-target="#welcome-preview" hx-swap="outerHTML" { "Preview" }
                     h3 { "Preview" }
                     (preview(ctx.preview_html))

@@ -39,7 +39,7 @@ pub fn take(req: &HttpRequest) -> Option<(Kind, String)> {
         'e' => Kind::Error,
         _ => return None,
     };
-    let message: String = chars.filter(|c| !c.is_control()).take(300).collect();
+    let message: String = chars.filter(|c| !c.is_control()).take(800).collect();
     Some((kind, message))
 }
 

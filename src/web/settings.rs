@@ -249,8 +249,8 @@ pub async fn submit_test_email(
         TestMailOutcome::NotSent { error, hint, failed } => (
             Kind::Error,
             format!(
-                "The test email to {to} was not sent: {error}.{} {}",
-                hint.map(|h| format!(" {h}")).unwrap_or_default(),
+                "The test email to {to} was not sent. {}{} The server said: {error}",
+                hint.map(|h| format!("{h} ")).unwrap_or_default(),
                 if failed { "onramp gave up on it." } else { "onramp will retry; see the outbox." }
             ),
         ),

@@ -31,6 +31,9 @@ async fn admin_journey_with_javascript() {
     );
     browser.click_button("Add user").await;
     browser.wait_for_text("Added jnowak").await;
+    // Next comes the enrollment token dialog; the token is issued later in the enrollment tests.
+    browser.wait_for_text("Send token by email").await;
+    browser.click_link("Cancel").await;
     browser.wait_for_row_text("jnowak", "Not enrolled").await;
     browser
         .add_user("akowalska", "Anna", "Kowalska", "anna@example.com")
@@ -241,6 +244,79 @@ async fn csp_holds_and_no_console_errors() {
     assert!(
         errors.is_empty(),
         "console errors on the users page: {errors:#?}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn locations_and_settings_with_javascript() {
+    let server = Server::start().await;
+    let browser = Browser::start(&server, Js::Enabled).await;
+    browser.log_in_as_admin().await;
+
+    // Add a location through the nav, with onramp generating the gateway key.
+    browser.click_link("Locations").await;
+    browser.wait_for_text("No locations yet.").await;
+    browser.click_link("Add location").await;
+    browser.fill("Name", "Office").await;
+    browser.fill("Gateway address", "10.10.0.1/24").await;
+    browser.fill("Endpoint", "vpn.example.com").await;
+    browser.fill("Port", "51820").await;
+    browser.fill("Allowed IPs", "10.10.0.0/24").await;
+    browser.fill("DNS", "10.10.0.1").await;
+    let generate = browser.choice("Generate a new key pair").await;
+    assert!(
+        generate.is_selected().await.expect("radio state"),
+        "\"Generate a new key pair\" should be the default"
+    );
+    browser.click_button("Add location").await;
+    browser.wait_for_text("Added location Office.").await;
+    browser
+        .wait_for_row_text("Office", "vpn.example.com:51820")
+        .await;
+
+    // Settings: rename the instance and preview a welcome message before saving.
+    browser.click_link("Settings").await;
+    browser.wait_for_text("Instance ID").await;
+    browser.fill("Instance name", "Acme VPN").await;
+    browser
+        .fill(
+            "Welcome message",
+            "## Hello {{ first_name }}\n\nWelcome aboard, **{{ username }}**.",
+        )
+        .await;
+    browser.click_button("Preview").await;
+    browser
+        .wait_until("the preview renders the heading", || async {
+            browser
+                .text_of("#welcome-preview h2")
+                .await
+                .is_some_and(|h| h.contains("Hello Jan"))
+        })
+        .await;
+    assert_eq!(
+        browser.text_of("#welcome-preview strong").await.as_deref(),
+        Some("jnowak"),
+        "tags are filled with sample values and markdown is rendered"
+    );
+    browser.click_button("Save settings").await;
+    browser.wait_for_text("Settings saved.").await;
+    browser
+        .wait_until("the brand shows the new name", || async {
+            browser.text_of(".brand").await.as_deref() == Some("Acme VPN")
+        })
+        .await;
+    assert_eq!(
+        browser
+            .field_attr("Instance name", "value")
+            .await
+            .as_deref(),
+        Some("Acme VPN")
+    );
+    let errors = browser.console_errors().await;
+    assert!(
+        errors.is_empty(),
+        "console errors on the locations and settings pages: {errors:#?}"
     );
     browser.close().await;
 }

@@ -581,6 +581,23 @@ impl Browser {
             .collect()
     }
 
+    /// The visible text of the first element matching the CSS selector `css`, if any.
+    pub async fn text_of(&self, css: &str) -> Option<String> {
+        let el = self.client.find(Locator::Css(css)).await.ok()?;
+        Some(el.text().await.ok()?.trim().to_owned())
+    }
+
+    /// The radio button or checkbox whose label starts with `prefix`, as a person reads the
+    /// first words of a long option.
+    pub async fn choice(&self, prefix: &str) -> Element {
+        let p = xpath_literal(prefix);
+        let xpath = format!(
+            "//label[starts-with(normalize-space(), {p})]//input[@type='radio' or @type='checkbox']"
+        );
+        self.wait_visible(&xpath, &format!("option labelled {prefix:?}"))
+            .await
+    }
+
     /// Logs in on the login page as `admin`.
     pub async fn log_in_as_admin(&self) {
         self.open("/admin/login").await;
@@ -604,6 +621,9 @@ impl Browser {
         self.fill("Last name", last).await;
         self.fill("Email", email).await;
         self.click_button("Add user").await;
+        // With the enrollment process on, the token dialog comes next; leave it for later.
         self.wait_for_text(&format!("Added {username}")).await;
+        self.click_link("Cancel").await;
+        self.wait_for_text("Search users").await;
     }
 }

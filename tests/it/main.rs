@@ -8,11 +8,10 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod enrollment;
 mod health;
 mod locations;
-mod users;
-
-mod enrollment;
 mod mail;
 mod settings;
 mod smtp_server;
+mod users;
