@@ -389,7 +389,6 @@ fn device_config_response(
     state: &AppState,
     device_id: i64,
     polling_token: Option<String>,
-    with_device: bool,
 ) -> Result<DeviceConfigResponse, AppError> {
     let (name, pubkey, user_id, created_at): (String, String, i64, i64) = c.query_row(
         "SELECT name, public_key, user_id, created_at FROM device WHERE id = ?1",
@@ -431,7 +430,7 @@ fn device_config_response(
         });
     }
     Ok(DeviceConfigResponse {
-        device: with_device.then(|| DeviceInfo {
+        device: Some(DeviceInfo {
             id: device_id,
             name,
             pubkey,
@@ -518,13 +517,7 @@ pub async fn create_device(
                 &locations,
             );
             super::outbox::queue(tx, "new-device", &mail, now)?;
-            Ok(device_config_response(
-                tx,
-                &st,
-                device_id,
-                Some(polling),
-                true,
-            )?)
+            device_config_response(tx, &st, device_id, Some(polling))
         })
         .await?;
     state.mail_wake.notify_one();
@@ -639,7 +632,6 @@ pub async fn network_info(
                 &st,
                 device_id,
                 Some(polling),
-                true,
             )?))
         })
         .await?;
@@ -678,7 +670,7 @@ pub async fn poll(state: &AppState, actor: &Actor, token: &str) -> Result<PollRe
             match found {
                 None => Ok(Err(ApiError::new(403, "invalid polling token"))),
                 Some((_, false)) => Ok(Err(ApiError::new(403, "user is disabled"))),
-                Some((device_id, true)) => Ok(Ok(PollResponse { device_config: Some(device_config_response(c, &st, device_id, None, true)?) })),
+                Some((device_id, true)) => Ok(Ok(PollResponse { device_config: Some(device_config_response(c, &st, device_id, None)?) })),
             }
         })
         .await?;
