@@ -344,7 +344,6 @@ pub async fn start(
 /// The API session a `defguard_proxy` cookie belongs to.
 #[derive(Debug, Clone)]
 pub struct ApiSession {
-    id_hash: String,
     user_id: i64,
     token_id: i64,
     purpose: String,
@@ -354,26 +353,27 @@ pub struct ApiSession {
 pub async fn session(state: &AppState, cookie_value: &str) -> Result<ApiSession, ApiError> {
     let id_hash = sha256_hex(cookie_value);
     let now = state.now().unix_timestamp();
-    let found = state
-        .db
-        .read(move |c| {
-            Ok(c.query_row(
-                "SELECT s.id_hash, s.user_id, s.token_id, t.purpose, s.expires_at, t.revoked_at, u.is_active
+    let found =
+        state
+            .db
+            .read(move |c| {
+                Ok(c.query_row(
+                "SELECT s.user_id, s.token_id, t.purpose, s.expires_at, t.revoked_at, u.is_active
                  FROM session s JOIN token t ON t.id = s.token_id JOIN user u ON u.id = s.user_id
                  WHERE s.id_hash = ?1 AND s.kind = 'api'",
                 [&id_hash],
                 |r| {
                     Ok((
-                        ApiSession { id_hash: r.get(0)?, user_id: r.get(1)?, token_id: r.get(2)?, purpose: r.get(3)? },
-                        r.get::<_, i64>(4)?,
-                        r.get::<_, Option<i64>>(5)?,
-                        r.get::<_, bool>(6)?,
+                        ApiSession { user_id: r.get(0)?, token_id: r.get(1)?, purpose: r.get(2)? },
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, bool>(5)?,
                     ))
                 },
             )
             .optional()?)
-        })
-        .await?;
+            })
+            .await?;
     match found {
         Some((s, expires, None, true)) if now < expires => Ok(s),
         Some((_, _, _, false)) => Err(ApiError::new(403, "user is disabled")),
@@ -587,7 +587,7 @@ pub async fn activate_user(
                 &actor.event(now, "token.consumed", Some(&user.username)),
             )?;
             audit::insert(tx, &actor.event(now, "password.set", Some(&user.username)))?;
-            tx.execute("DELETE FROM session WHERE id_hash = ?1", [&s.id_hash])?;
+            // The session stays until its deadline so a repeated call gets "user already activated".
             super::enrollment::queue_welcome_and_notice(tx, &url, &user, s.token_id, now)?;
             Ok(())
         })

@@ -366,6 +366,11 @@ pub async fn list_locations(state: &AppState) -> Result<Vec<LocationSummary>, Ap
         .await
 }
 
+/// Whether any location exists.
+pub async fn any_location(state: &AppState) -> Result<bool, AppError> {
+    state.db.read(|c| Ok(repo::count(c)? > 0)).await
+}
+
 /// One location.
 pub async fn get_location(state: &AppState, id: i64) -> Result<LocationRow, AppError> {
     state

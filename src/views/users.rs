@@ -162,7 +162,12 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
 
 /// The row action menu: a `role="menu"` for htmx, or with `static_list` a plain list of
 /// links and buttons for the page shown without JavaScript (no arrow-key promises there).
-pub fn action_menu(viewer: &Viewer, row: &UserListRow, static_list: bool) -> Markup {
+pub fn action_menu(
+    viewer: &Viewer,
+    row: &UserListRow,
+    has_locations: bool,
+    static_list: bool,
+) -> Markup {
     let user = &row.user;
     let base = format!("/admin/users/{}", user.id);
     let (class, list_role, li_role, item_role) = if static_list {
@@ -199,6 +204,15 @@ pub fn action_menu(viewer: &Viewer, row: &UserListRow, static_list: bool) -> Mar
             @if user.is_active && !user.is_enrolled() {
                 li role=[li_role] { a role=[item_role] href=(format!("{base}/enrollment")) { "Start enrollment" } }
             }
+            @if user.is_active && user.is_enrolled() {
+                li role=[li_role] {
+                    @if has_locations {
+                        a role=[item_role] href=(format!("{base}/desktop")) { "Configure Desktop Client" }
+                    } @else {
+                        (unavailable("Configure Desktop Client", "Add a location first: the desktop client needs one to connect to."))
+                    }
+                }
+            }
             @if row.pending_until.is_some() {
                 li role=[li_role] {
                     form method="post" action=(format!("{base}/revoke-token")) {
@@ -219,7 +233,12 @@ pub fn action_menu(viewer: &Viewer, row: &UserListRow, static_list: bool) -> Mar
 }
 
 /// The menu on a page of its own, for browsers without JavaScript.
-pub fn action_menu_page(instance: &str, viewer: &Viewer, row: &UserListRow) -> Markup {
+pub fn action_menu_page(
+    instance: &str,
+    viewer: &Viewer,
+    row: &UserListRow,
+    has_locations: bool,
+) -> Markup {
     let user = &row.user;
     admin_page(
         &format!("Actions for {}", user.username),
@@ -230,7 +249,7 @@ pub fn action_menu_page(instance: &str, viewer: &Viewer, row: &UserListRow) -> M
             div class="card stack" {
                 h1 { "Actions for " (user.username) }
                 p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(user, row.pending_until)) }
-                (action_menu(viewer, row, true))
+                (action_menu(viewer, row, has_locations, true))
                 p { a href="/admin/users" { "Back to users" } }
             }
         },

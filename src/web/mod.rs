@@ -1,6 +1,7 @@
 //! The only layer that knows HTTP: routes, extractors, and the choice between a full page,
 //! an htmx fragment and a redirect.
 
+mod api;
 mod assets;
 mod audit;
 mod auth;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }))
     .route("/", web::get().to(|| async { see_other("/admin/users") }))
     .route("/health", web::get().to(health::show_health))
+    .service(api::scope())
     .route("/assets/{hash}/{path:.*}", web::get().to(assets::show_asset))
     .route("/admin", web::get().to(|| async { see_other("/admin/users") }))
     .service(
@@ -119,6 +121,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/admin/users/{id}/enrollment")
             .route(web::get().to(users::show_enrollment_dialog))
             .route(web::post().to(users::submit_enrollment_dialog)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/desktop")
+            .route(web::get().to(users::show_desktop_dialog))
+            .route(web::post().to(users::submit_desktop_dialog)),
     )
     .service(web::resource("/admin/users/{id}/revoke-token").route(web::post().to(users::submit_revoke_token)));
 }

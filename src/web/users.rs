@@ -171,14 +171,18 @@ pub async fn show_user_actions(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let row = svc::get_user_row(&state, *id).await?;
+    let has_locations = crate::services::locations::any_location(&state).await?;
     let v = viewer(&session);
     if wants_fragment(&req) {
-        return Ok(html(StatusCode::OK, view::action_menu(&v, &row, false)));
+        return Ok(html(
+            StatusCode::OK,
+            view::action_menu(&v, &row, has_locations, false),
+        ));
     }
     let instance = instance_name(&state).await?;
     Ok(html(
         StatusCode::OK,
-        view::action_menu_page(&instance, &v, &row),
+        view::action_menu_page(&instance, &v, &row, has_locations),
     ))
 }
 
@@ -405,6 +409,46 @@ pub async fn show_enrollment_dialog(
     session: AdminSession,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
+    show_dialog(req, state, session, *id, Purpose::Enrollment).await
+}
+
+/// "Configure Desktop Client": the same dialog for a desktop activation token.
+pub async fn show_desktop_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    show_dialog(req, state, session, *id, Purpose::Desktop).await
+}
+
+/// Issues a desktop token and shows it once.
+pub async fn submit_desktop_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<TokenDialogForm>,
+) -> Result<HttpResponse, AppError> {
+    issue(
+        req,
+        state,
+        session,
+        *id,
+        form.into_inner(),
+        Purpose::Desktop,
+    )
+    .await
+}
+
+async fn show_dialog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: i64,
+    purpose: Purpose,
+) -> Result<HttpResponse, AppError> {
+    let id = &id;
     let user = svc::get_user(&state, *id).await?;
     let instance = instance_name(&state).await?;
     let notice = flash::take(&req).map(|(_, m)| m);
@@ -412,7 +456,7 @@ pub async fn show_enrollment_dialog(
         &instance,
         &viewer(&session),
         &user,
-        Purpose::Enrollment,
+        purpose,
         &user.email,
         "email",
         &[],

@@ -1,6 +1,6 @@
 //! The enrollment wizard, driven like a person with a browser would, on a fake clock.
 
-use crate::helpers::{Page, TestApp};
+use crate::helpers::{add_location as add_named_location, Page, TestApp};
 use reqwest::StatusCode;
 use time::Duration;
 
@@ -71,23 +71,7 @@ async fn step(user: &TestApp, path: &str, fields: &[(&str, &str)]) -> Page {
 }
 
 async fn add_location(app: &TestApp, addresses: &str) {
-    let res = app
-        .post(
-            "/admin/locations",
-            &[
-                ("name", "Office"),
-                ("addresses", addresses),
-                ("endpoint", "vpn.example.com"),
-                ("port", "51820"),
-                ("allowed_ips", "10.10.0.0/24"),
-                ("dns", "10.10.0.1"),
-                ("keepalive", "25"),
-                ("key_mode", "generate"),
-                ("public_key", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    add_named_location(app, "Office", addresses).await;
 }
 
 /// Walks welcome → verify → password, leaving the user on the VPN step.

@@ -261,3 +261,43 @@ impl TestApp {
         out
     }
 }
+
+/// Adds a location named `name` with a generated gateway key through the form.
+pub async fn add_location(app: &TestApp, name: &str, addresses: &str) {
+    let res = app
+        .post(
+            "/admin/locations",
+            &[
+                ("name", name),
+                ("addresses", addresses),
+                ("endpoint", "vpn.example.com"),
+                ("port", "51820"),
+                ("allowed_ips", "10.10.0.0/24"),
+                ("dns", "10.10.0.1"),
+                ("keepalive", "25"),
+                ("key_mode", "generate"),
+                ("public_key", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
+/// Issues a token over the admin dialog (`enrollment` or `desktop`), handed over by the
+/// admin; returns the secret from the token card.
+pub async fn hand_over_token(app: &TestApp, user_id: i64, kind: &str) -> String {
+    let card = app
+        .post(
+            &format!("/admin/users/{user_id}/{kind}"),
+            &[("delivery", "manual"), ("email", "")],
+        )
+        .await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    let marker = r#"id="token-value" type="text" readonly value=""#;
+    let at = card
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no token on the card: {}", card.body))
+        + marker.len();
+    card.body[at..at + card.body[at..].find('"').expect("end")].to_owned()
+}

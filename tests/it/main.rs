@@ -8,6 +8,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod client_api;
 mod enrollment;
 mod health;
 mod locations;

@@ -1,0 +1,274 @@
+//! The desktop client's JSON API under `/api/v1` (CLIENT_API.md). Every response carries the
+//! version headers the client checks; every error is `{"error": "…"}`.
+
+use super::request::actor;
+use crate::services::client_api::{self as svc, ApiError};
+use crate::state::AppState;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+/// The API level onramp implements, as the client expects it in the version headers.
+pub const API_VERSION: &str = "1.6.0";
+/// The session cookie's name, fixed by the client.
+pub const COOKIE: &str = "defguard_proxy";
+
+/// Registers the API scope.
+pub fn scope() -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/api/v1")
+        .wrap(
+            DefaultHeaders::new()
+                .add(("defguard-core-version", API_VERSION))
+                .add(("defguard-component-version", API_VERSION))
+                .add(("defguard-core-connected", "true")),
+        )
+        .app_data(
+            web::JsonConfig::default()
+                .limit(super::FORM_LIMIT)
+                .content_type_required(false)
+                .error_handler(|err, _| {
+                    let message = match &err {
+                        actix_web::error::JsonPayloadError::OverflowKnownLength { .. }
+                        | actix_web::error::JsonPayloadError::Overflow { .. } => {
+                            "request body too large".to_owned()
+                        }
+                        actix_web::error::JsonPayloadError::Deserialize(e) => {
+                            format!("invalid request: {e}")
+                        }
+                        _ => "the body must be JSON".to_owned(),
+                    };
+                    actix_web::error::InternalError::from_response(
+                        err,
+                        error(ApiError {
+                            status: 400,
+                            message,
+                            retry_after: None,
+                        }),
+                    )
+                    .into()
+                }),
+        )
+        .route("/enrollment/start", web::post().to(submit_start))
+        .route(
+            "/enrollment/activate_user",
+            web::post().to(submit_activate_user),
+        )
+        .route(
+            "/enrollment/create_device",
+            web::post().to(submit_create_device),
+        )
+        .route(
+            "/enrollment/network_info",
+            web::post().to(submit_network_info),
+        )
+        .route(
+            "/enrollment/register-mfa/code/start",
+            web::post().to(mfa_unavailable),
+        )
+        .route(
+            "/enrollment/register-mfa/code/finish",
+            web::post().to(mfa_unavailable),
+        )
+        .route("/poll", web::post().to(submit_poll))
+        .route("/info", web::get().to(show_info))
+        .route("/health", web::get().to(super::health::show_health))
+        .default_service(web::to(|| async {
+            error(ApiError {
+                status: 404,
+                message: "not found".into(),
+                retry_after: None,
+            })
+        }))
+}
+
+/// `{"error": …}` with the error's status.
+fn error(e: ApiError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = HttpResponse::build(status);
+    if let Some(secs) = e.retry_after {
+        res.insert_header((header::RETRY_AFTER, secs.to_string()));
+    }
+    res.json(serde_json::json!({ "error": e.message }))
+}
+
+fn reply<T: serde::Serialize>(result: Result<T, ApiError>) -> HttpResponse {
+    match result {
+        Ok(body) => HttpResponse::Ok().json(body),
+        Err(e) => error(e),
+    }
+}
+
+/// The session cookie's value. The client echoes the whole `Set-Cookie` line, attributes and
+/// all, so take the first `defguard_proxy=` pair and ignore the rest.
+pub fn proxy_cookie(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .find_map(|pair| pair.strip_prefix("defguard_proxy="))
+        .map(|v| v.trim().trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+async fn api_session(req: &HttpRequest, state: &AppState) -> Result<svc::ApiSession, ApiError> {
+    let value = proxy_cookie(req).ok_or(ApiError {
+        status: 401,
+        message: "missing session cookie; start with your token".into(),
+        retry_after: None,
+    })?;
+    svc::session(state, &value).await
+}
+
+fn session_cookie(value: String, expires: i64, https: bool) -> Cookie<'static> {
+    let mut c = Cookie::build(COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(https)
+        .finish();
+    if let Ok(t) = time::OffsetDateTime::from_unix_timestamp(expires) {
+        c.set_expires(t);
+    }
+    c
+}
+
+/// `EnrollmentStartRequest`.
+#[derive(Debug, Deserialize)]
+pub struct StartRequest {
+    token: String,
+}
+
+/// Starts a session with an enrollment or desktop token.
+pub async fn submit_start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<StartRequest>,
+) -> HttpResponse {
+    let who = actor(&req, &state, None);
+    match svc::start(&state, &who, &body.token).await {
+        Ok((response, cookie, deadline)) => HttpResponse::Ok()
+            .cookie(session_cookie(cookie, deadline, state.config.is_https()))
+            .json(response),
+        Err(e) => error(e),
+    }
+}
+
+/// `ActivateUserRequest`.
+#[derive(Debug, Deserialize)]
+pub struct ActivateRequest {
+    password: String,
+    #[serde(default)]
+    phone_number: Option<String>,
+}
+
+/// Sets the password (enrollment tokens only) and ends the session.
+pub async fn submit_activate_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<ActivateRequest>,
+) -> HttpResponse {
+    let session = match api_session(&req, &state).await {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    let who = actor(&req, &state, None);
+    match svc::activate_user(
+        &state,
+        &who,
+        &session,
+        &body.password,
+        body.phone_number.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => {
+            let mut gone = session_cookie(String::new(), 0, state.config.is_https());
+            gone.make_removal();
+            HttpResponse::Ok().cookie(gone).json(serde_json::json!({}))
+        }
+        Err(e) => error(e),
+    }
+}
+
+/// `NewDevice`.
+#[derive(Debug, Deserialize)]
+pub struct NewDeviceRequest {
+    name: String,
+    pubkey: String,
+}
+
+/// Adds a device for the token's user.
+pub async fn submit_create_device(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<NewDeviceRequest>,
+) -> HttpResponse {
+    let session = match api_session(&req, &state).await {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    let who = actor(&req, &state, None);
+    reply(svc::create_device(&state, &who, &session, &body.name, &body.pubkey).await)
+}
+
+/// `ExistingDevice`.
+#[derive(Debug, Deserialize)]
+pub struct ExistingDeviceRequest {
+    pubkey: String,
+}
+
+/// The current config of one of the token user's devices.
+pub async fn submit_network_info(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<ExistingDeviceRequest>,
+) -> HttpResponse {
+    let session = match api_session(&req, &state).await {
+        Ok(s) => s,
+        Err(e) => return error(e),
+    };
+    reply(svc::network_info(&state, &session, &body.pubkey).await)
+}
+
+/// `InstanceInfoRequest`.
+#[derive(Debug, Deserialize)]
+pub struct PollRequest {
+    token: String,
+}
+
+/// Configuration sync with a polling token; needs no licence.
+pub async fn submit_poll(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<PollRequest>,
+) -> HttpResponse {
+    let who = actor(&req, &state, None);
+    reply(svc::poll(&state, &who, &body.token).await)
+}
+
+/// MFA does not exist yet.
+pub async fn mfa_unavailable() -> HttpResponse {
+    error(ApiError {
+        status: 400,
+        message: "MFA is not available".into(),
+        retry_after: None,
+    })
+}
+
+/// What this server is.
+pub async fn show_info() -> HttpResponse {
+    HttpResponse::Ok().json(
+        serde_json::json!({ "version": env!("CARGO_PKG_VERSION"), "api_version": API_VERSION }),
+    )
+}
