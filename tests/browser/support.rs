@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use std::future::Future;
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -84,6 +84,12 @@ pub struct Server {
 impl Server {
     /// Starts the binary and waits until `/health` answers 200.
     pub async fn start() -> Self {
+        Self::start_with_env(&[]).await
+    }
+
+    /// Like [`Server::start`], with extra environment variables for the binary (an SMTP
+    /// server for the mail worker, for example).
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
         let bin = std::env::var_os("ONRAMP_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_onramp")));
@@ -99,6 +105,7 @@ impl Server {
             .env("ONRAMP_DATABASE", dir.path().join("onramp.db"))
             .env("ONRAMP_PUBLIC_URL", &url)
             .env("ONRAMP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -137,6 +144,11 @@ impl Server {
             }
             tokio::time::sleep(POLL).await;
         }
+    }
+
+    /// The server's SQLite database file, for checking what it stored.
+    pub fn database_path(&self) -> PathBuf {
+        self.dir.path().join("onramp.db")
     }
 
     /// What the server wrote to stdout and stderr so far.
@@ -226,6 +238,15 @@ fn xpath_literal(s: &str) -> String {
 impl Browser {
     /// Starts chromedriver and a browser session for `server`.
     pub async fn start(server: &Server, js: Js) -> Self {
+        Self::start_inner(server, js, None).await
+    }
+
+    /// Like [`Browser::start`], saving downloads to `downloads` without asking.
+    pub async fn start_with_downloads(server: &Server, js: Js, downloads: &Path) -> Self {
+        Self::start_inner(server, js, Some(downloads)).await
+    }
+
+    async fn start_inner(server: &Server, js: Js, downloads: Option<&Path>) -> Self {
         let chromium = find_on_path("chromium").unwrap_or_else(|| panic!("{MISSING_BROWSER}"));
         let driver = Chromedriver::start().await;
         let profile = tempfile::tempdir().expect("temp dir for the browser profile");
@@ -244,8 +265,21 @@ impl Browser {
                 format!("--user-data-dir={}", profile.path().display()),
             ],
         });
+        let mut prefs = serde_json::Map::new();
         if js == Js::Disabled {
-            options["prefs"] = json!({ "profile.managed_default_content_settings.javascript": 2 });
+            prefs.insert(
+                "profile.managed_default_content_settings.javascript".into(),
+                json!(2),
+            );
+        }
+        if let Some(dir) = downloads {
+            prefs.insert("download.default_directory".into(), json!(dir));
+            prefs.insert("download.prompt_for_download".into(), json!(false));
+            prefs.insert("download.directory_upgrade".into(), json!(true));
+            prefs.insert("safebrowsing.enabled".into(), json!(false));
+        }
+        if !prefs.is_empty() {
+            options["prefs"] = Value::Object(prefs);
         }
         let mut caps = serde_json::Map::new();
         caps.insert("goog:chromeOptions".into(), options);
@@ -417,6 +451,17 @@ impl Browser {
                 self.page_text().await
             );
         }
+    }
+
+    /// Waits until the page's `h1` reads `text`. Use this rather than [`Browser::wait_for_text`]
+    /// when the words also appear elsewhere on the page (a step list, for example).
+    pub async fn wait_for_heading(&self, text: &str) {
+        let t = xpath_literal(text);
+        self.wait_visible(
+            &format!("//h1[normalize-space()={t}]"),
+            &format!("heading {text:?}"),
+        )
+        .await;
     }
 
     /// Waits until `check` holds, failing with `what` and the page text.
