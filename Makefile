@@ -57,3 +57,7 @@ bench-deps:
 
 bench: bench-deps release ## Seed 100,000 users, load the release binary with wrk, print a table
 	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) bench --locked --bench load
+
+.PHONY: faults
+faults: release ## kill -9 under write load (20 rounds), a held write lock, SMTP outage, backup under load
+	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) bench --locked --bench faults

@@ -1,9 +1,7 @@
 //! Secrets: random values, SHA-256 digests, argon2id password hashing.
 
 use crate::error::AppError;
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::PasswordHash;
 use argon2::Argon2;
 use rand::distr::{Alphanumeric, SampleString};
 use rand::TryRngCore;
@@ -28,10 +26,35 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// Hashes and verifies passwords with argon2id (m=19456 KiB, t=2, p=1) on the blocking
-/// pool, at most one per core at a time so a burst cannot exhaust memory.
+/// pool, at most one per core at a time so a burst cannot exhaust memory. The 19 MiB of
+/// working memory each hash needs is kept and reused: allocating it afresh on whichever
+/// blocking thread runs the job leaves a stranded copy in every thread's malloc arena.
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
+    memory: Arc<MemoryPool>,
+}
+
+/// Argon2 working memory waiting to be reused.
+#[derive(Debug, Default)]
+pub struct MemoryPool {
+    free: std::sync::Mutex<Vec<Vec<argon2::Block>>>,
+}
+
+impl MemoryPool {
+    fn with<T>(&self, blocks: usize, f: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
+        let reused = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut memory = match reused {
+            Some(m) if m.len() == blocks => m,
+            _ => vec![argon2::Block::default(); blocks],
+        };
+        let result = f(&mut memory);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(memory);
+        result
+    }
 }
 
 impl Default for PasswordHasher {
@@ -39,6 +62,7 @@ impl Default for PasswordHasher {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             permits: Arc::new(Semaphore::new(cores)),
+            memory: Arc::new(MemoryPool::default()),
         }
     }
 }
@@ -56,30 +80,62 @@ fn dummy_hash() -> &'static str {
 
 /// Hashes a password on the calling thread.
 pub fn hash_blocking(password: &str) -> Result<String, AppError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| AppError::internal(anyhow::anyhow!("argon2 hash: {e}")))
+    hash_with(&MemoryPool::default(), password)
 }
 
-fn verify_blocking(password: &str, hash: Option<&str>) -> bool {
+fn hash_with(pool: &MemoryPool, password: &str) -> Result<String, AppError> {
+    use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
+    use base64::Engine;
+    let salt: [u8; 16] = rand::random();
+    let mut out = [0u8; 32];
+    let a = argon2();
+    let params = a.params().clone();
+    pool.with(params.block_count(), |memory| {
+        a.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, memory)
+    })
+    .map_err(|e| AppError::internal(anyhow::anyhow!("argon2 hash: {e}")))?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        B64.encode(salt),
+        B64.encode(out)
+    ))
+}
+
+fn verify_with(pool: &MemoryPool, password: &str, hash: Option<&str>) -> bool {
     let stored = hash.unwrap_or_else(|| dummy_hash());
-    let ok = PasswordHash::new(stored)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
+    let check = || -> Option<bool> {
+        let parsed = PasswordHash::new(stored).ok()?;
+        let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+        let version = argon2::Version::try_from(parsed.version?).ok()?;
+        let params = argon2::Params::try_from(&parsed).ok()?;
+        let mut salt = [0u8; 64];
+        let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+        let expected = parsed.hash?;
+        let mut out = vec![0u8; expected.len()];
+        let a = Argon2::new(algorithm, version, params.clone());
+        pool.with(params.block_count(), |memory| {
+            a.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory)
         })
-        .unwrap_or(false);
-    ok && hash.is_some()
+        .ok()?;
+        Some(constant_time_eq_bytes(&out, expected.as_bytes()))
+    };
+    check().unwrap_or(false) && hash.is_some()
+}
+
+fn constant_time_eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 impl PasswordHasher {
     /// Hashes a password off the async workers.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
+        let pool = self.memory.clone();
+        tokio::task::spawn_blocking(move || hash_with(&pool, &password))
             .await
             .map_err(AppError::internal)?
     }
@@ -87,7 +143,8 @@ impl PasswordHasher {
     /// Checks a password against a stored hash; with `None` it spends the same time and fails.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(move || verify_blocking(&password, hash.as_deref()))
+        let pool = self.memory.clone();
+        tokio::task::spawn_blocking(move || verify_with(&pool, &password, hash.as_deref()))
             .await
             .map_err(AppError::internal)
     }
@@ -190,9 +247,22 @@ mod tests {
     fn hashes_are_argon2id_with_owasp_parameters() {
         let h = hash_blocking("correct horse battery staple").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(verify_blocking("correct horse battery staple", Some(&h)));
-        assert!(!verify_blocking("wrong", Some(&h)));
-        assert!(!verify_blocking("anything", None));
+        let pool = MemoryPool::default();
+        assert!(verify_with(&pool, "correct horse battery staple", Some(&h)));
+        assert!(!verify_with(&pool, "wrong", Some(&h)));
+        assert!(!verify_with(&pool, "anything", None));
+        // The PHC strings are the standard ones, both ways.
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert!(argon2()
+            .verify_password(b"correct horse battery staple", &parsed)
+            .is_ok());
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = argon2()
+            .hash_password(b"plum orbit", &salt)
+            .unwrap()
+            .to_string();
+        assert!(verify_with(&pool, "plum orbit", Some(&theirs)));
     }
 
     #[test]

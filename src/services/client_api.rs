@@ -9,7 +9,6 @@ use super::settings::{effective_smtp, load as load_settings, VpnStep};
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};
 use crate::db::{audit, sessions, tokens, users};
-use crate::domain::password::Password;
 use crate::domain::template::substitute;
 use crate::domain::user::Phone;
 use crate::domain::wireguard::{key_problem, WgKey};
@@ -555,7 +554,9 @@ pub async fn activate_user(
         user.username.as_str(),
         instance.as_str(),
     ];
-    let password = Password::new(password, &context).map_err(|e| ApiError::new(400, e.0))?;
+    let password = super::check_password(password, &context)
+        .await
+        .map_err(|e| ApiError::new(400, e.0))?;
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let now = state.now().unix_timestamp();
     let s = s.clone();

@@ -4,7 +4,6 @@
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};
 use crate::db::{audit, locations as loc_repo, sessions, tokens, users};
-use crate::domain::password::Password;
 use crate::domain::template::TagValues;
 use crate::domain::user::Phone;
 use crate::domain::wireguard::{self as wg, WgKey};
@@ -392,7 +391,8 @@ pub async fn submit_password(
         u.username.as_str(),
         w.instance.as_str(),
     ];
-    let password = Password::new(password, &context)
+    let password = super::check_password(password, &context)
+        .await
         .map_err(|e| AppError::Validation(vec![FieldError::new("password", e.to_string())]))?;
     if password.expose() != repeat {
         return Err(AppError::Validation(vec![FieldError::new(

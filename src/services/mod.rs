@@ -13,6 +13,28 @@ pub mod tokens;
 pub mod users;
 
 use crate::db::audit as audit_repo;
+use crate::domain::password::{Password, PasswordRejected};
+
+/// Checks a new password against the policy off the async workers: zxcvbn's estimate takes
+/// milliseconds, which the reactor should spend answering other requests.
+pub async fn check_password(
+    password: &str,
+    context: &[&str],
+) -> Result<Password, PasswordRejected> {
+    crate::domain::password::check_length(password)?;
+    let password = password.to_owned();
+    let context: Vec<String> = context.iter().map(|c| (*c).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let words: Vec<&str> = context.iter().map(String::as_str).collect();
+        Password::new(&password, &words)
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(PasswordRejected(
+            "The password could not be checked; try again.".into(),
+        ))
+    })
+}
 
 /// Who is acting, for audit events.
 #[derive(Debug, Clone, Default)]

@@ -1,16 +1,25 @@
-//! `make bench`: seeds 100,000 users, starts the release binary, loads it with `wrk` from
-//! this second process on loopback, and prints one table. Measures; asserts nothing.
+//! `make bench`: seeds 100,000 users and 10 locations, starts the release binary, loads it
+//! with `wrk` from this second process on loopback, and prints one table. Measures; asserts
+//! nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use onramp::clock::SystemClock;
 use onramp::config::{Config, Secret};
+use onramp::crypto::sha256_hex;
+use std::io::Write;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const USERS: usize = 100_000;
+const LOCATIONS: usize = 10;
+/// Enrollment sessions waiting at the password step: each can be used once.
+const WIZARD_SESSIONS: usize = 4000;
 const PASSWORD: &str = "correct horse battery staple";
+const WIZARD_CSRF: &str = "benchcsrfbenchcsrfbenchcsrfbenchcsrfbenchcs";
+const POLLING_TOKEN: &str = "benchpollingtokenbenchpollingtok";
 const FIRST: [&str; 10] = [
     "Jan", "Anna", "Piotr", "Maria", "Tomasz", "Ewa", "Paweł", "Zofia", "Adam", "Ola",
 ];
@@ -51,7 +60,9 @@ impl Drop for Server {
     }
 }
 
-fn seed(db: &std::path::Path) {
+/// Seeds users, locations, one enrolled user with a device and polling token, and enrollment
+/// sessions parked at the password step; writes their cookie values to `cookies`.
+fn seed(db: &Path, cookies: &Path) {
     let mut config = Config::for_tests(db.to_path_buf());
     config.admin_password = Some(Secret::new(PASSWORD));
     let (state, _) = onramp::startup::build_state(config, Arc::new(SystemClock)).expect("state");
@@ -68,11 +79,67 @@ fn seed(db: &std::path::Path) {
                 email: &format!("{username}@example.com"),
                 phone: None,
                 is_admin: false,
-                password_hash: None,
+                password_hash: if i == 0 {
+                    Some("$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA")
+                } else {
+                    None
+                },
                 created_at: 1_700_000_000 + i as i64,
             },
         )
         .expect("insert");
+    }
+    for l in 0..LOCATIONS {
+        let (private, public) = onramp::services::locations::generate_keypair();
+        onramp::db::locations::insert(
+            &tx,
+            &onramp::db::locations::LocationFields {
+                name: &format!("Site {l}"),
+                addresses: &format!("10.{l}.0.1/16"),
+                endpoint: "vpn.example.com",
+                port: 51820 + l as u16,
+                public_key: &public,
+                private_key: Some(&private),
+                allowed_ips: &format!("10.{l}.0.0/16"),
+                dns: "10.0.0.1",
+                keepalive: 25,
+            },
+            0,
+        )
+        .expect("location");
+    }
+    // user000000 is enrolled, with a device in every location and a polling token.
+    let key = onramp::domain::wireguard::WgKey::parse(
+        "k",
+        &onramp::services::locations::generate_keypair().1,
+    )
+    .unwrap();
+    let device =
+        onramp::services::enrollment::add_device(&tx, 1 + 1, "laptop", &key, 0).expect("device");
+    tx.execute(
+        "INSERT INTO polling_token (device_id, hash, created_at) VALUES (?1, ?2, 0)",
+        rusqlite::params![device, sha256_hex(POLLING_TOKEN)],
+    )
+    .expect("polling token");
+    let far = 4_000_000_000_i64;
+    let mut out = std::fs::File::create(cookies).expect("cookies file");
+    for i in 0..WIZARD_SESSIONS {
+        let user_id = 100 + i as i64;
+        tx.execute(
+            "INSERT INTO token (hash, purpose, user_id, admin_id, created_at, expires_at, started_at, session_deadline)
+             VALUES (?1, 'enrollment', ?2, 1, 0, ?3, 0, ?3)",
+            rusqlite::params![sha256_hex(&format!("token{i}")), user_id, far],
+        )
+        .expect("token");
+        let token_id = tx.last_insert_rowid();
+        let cookie = format!("benchsession{i:08}benchsessionbenchsessio");
+        tx.execute(
+            "INSERT INTO session (id_hash, kind, user_id, csrf_token, created_at, last_seen_at, expires_at, token_id, step)
+             VALUES (?1, 'enrollment', ?2, ?3, 0, 0, ?4, ?5, 2)",
+            rusqlite::params![sha256_hex(&cookie), user_id, WIZARD_CSRF, far, token_id],
+        )
+        .expect("session");
+        writeln!(out, "{cookie}").expect("write");
     }
     tx.commit().expect("commit");
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")
@@ -88,6 +155,7 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+#[derive(Debug, Clone, Copy)]
 struct Load {
     rps: f64,
     p50_ms: f64,
@@ -109,23 +177,7 @@ fn parse_latency(v: &str) -> f64 {
     num.parse::<f64>().unwrap_or(f64::NAN) * factor
 }
 
-fn wrk(url: &str, cookie: &str, htmx: bool, connections: u32, seconds: u32) -> Load {
-    let mut cmd = Command::new("wrk");
-    cmd.args([
-        "-t2",
-        &format!("-c{connections}"),
-        &format!("-d{seconds}s"),
-        "--latency",
-    ]);
-    cmd.args(["-H", &format!("Cookie: {cookie}")]);
-    if htmx {
-        cmd.args(["-H", "HX-Request: true"]);
-    }
-    let out = cmd
-        .arg(url)
-        .output()
-        .expect("wrk is installed (make bench installs it)");
-    let text = String::from_utf8_lossy(&out.stdout);
+fn parse_wrk(text: &str) -> Load {
     let mut load = Load {
         rps: 0.0,
         p50_ms: f64::NAN,
@@ -147,17 +199,103 @@ fn wrk(url: &str, cookie: &str, htmx: bool, connections: u32, seconds: u32) -> L
     load
 }
 
+/// One wrk run: GET `url` with the admin cookie, or what `script` (a Lua file) says.
+fn wrk_command(
+    url: &str,
+    cookie: &str,
+    htmx: bool,
+    script: Option<&Path>,
+    connections: u32,
+    seconds: u32,
+) -> Command {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t2",
+        &format!("-c{connections}"),
+        &format!("-d{seconds}s"),
+        "--latency",
+        "--timeout",
+        "10s",
+    ]);
+    if !cookie.is_empty() {
+        cmd.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    if htmx {
+        cmd.args(["-H", "HX-Request: true"]);
+    }
+    if let Some(s) = script {
+        cmd.arg("-s").arg(s);
+    }
+    cmd.arg(url);
+    cmd
+}
+
+fn wrk(cmd: &mut Command) -> Load {
+    let out = cmd
+        .output()
+        .expect("wrk is installed (make bench installs it)");
+    parse_wrk(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn write_scripts(dir: &Path, cookies: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let poll = dir.join("poll.lua");
+    std::fs::write(
+        &poll,
+        format!(
+            "wrk.method = \"POST\"\nwrk.body = '{{\"token\":\"{POLLING_TOKEN}\"}}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        ),
+    )
+    .unwrap();
+    // Every request takes the next unused enrollment session, so each one hashes a password.
+    let wizard = dir.join("password.lua");
+    std::fs::write(
+        &wizard,
+        format!(
+            r#"local cookies = {{}}
+for line in io.lines("{cookies}") do cookies[#cookies + 1] = line end
+local counter = 0
+local threads = {{}}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = tid
+end
+function request()
+  counter = counter + 2
+  local c = cookies[(counter % #cookies) + 1]
+  return wrk.format("POST", "/enroll/wizard/password", {{
+    ["Cookie"] = "onramp_enroll=" .. c,
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["X-CSRF-Token"] = "{WIZARD_CSRF}",
+  }}, "password=plum+orbit+velvet+river+stone&password_repeat=plum+orbit+velvet+river+stone")
+end
+"#,
+            cookies = cookies.display()
+        ),
+    )
+    .unwrap();
+    (poll, wizard)
+}
+
 #[tokio::main]
 async fn main() {
     let bin = std::env::var("ONRAMP_BIN").unwrap_or_else(|_| "target/release/onramp".into());
+    let seconds: u32 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("onramp.db");
+    let cookies = dir.path().join("cookies.txt");
     let started = Instant::now();
-    seed(&db);
+    seed(&db, &cookies);
     eprintln!(
-        "seeded {USERS} users in {:.1} s",
+        "seeded {USERS} users, {LOCATIONS} locations in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let (poll_lua, password_lua) = write_scripts(dir.path(), &cookies);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -192,8 +330,9 @@ async fn main() {
             boot.elapsed() < Duration::from_secs(30),
             "server did not start"
         );
-        tokio::time::sleep(Duration::from_millis(2)).await;
+        tokio::time::sleep(Duration::from_millis(1)).await;
     };
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss = rss_kib(pid, "VmRSS:");
 
     // Log in like a browser to get a session cookie for the admin pages.
@@ -228,48 +367,108 @@ async fn main() {
         .expect("session cookie")
         .to_owned();
 
-    let seconds = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    let cases: [(&str, String, bool); 5] = [
-        ("GET /health (baseline)", format!("{base}/health"), false),
-        (
-            "users page (full, page 1)",
-            format!("{base}/admin/users"),
+    let mut rows: Vec<(String, Load)> = Vec::new();
+    let mut run = |name: &str, cmd: &mut Command| {
+        let load = wrk(cmd);
+        eprintln!("{name}: {load:?}");
+        rows.push((name.to_owned(), load));
+    };
+    run(
+        "GET /health (baseline)",
+        &mut wrk_command(&format!("{base}/health"), "", false, None, 32, seconds),
+    );
+    run(
+        "users page (full, page 1)",
+        &mut wrk_command(
+            &format!("{base}/admin/users"),
+            &cookie,
             false,
+            None,
+            32,
+            seconds,
         ),
-        (
-            "users page 2,000 (offset 49,975)",
-            format!("{base}/admin/users?page=2000"),
+    );
+    run(
+        "users page 2,000 (fragment)",
+        &mut wrk_command(
+            &format!("{base}/admin/users?page=2000"),
+            &cookie,
             true,
+            None,
+            32,
+            seconds,
         ),
-        (
-            "search fragment q=nowak",
-            format!("{base}/admin/users?q=nowak"),
+    );
+    run(
+        "search fragment q=nowak",
+        &mut wrk_command(
+            &format!("{base}/admin/users?q=nowak"),
+            &cookie,
             true,
+            None,
+            32,
+            seconds,
         ),
-        (
-            "action menu fragment",
-            format!("{base}/admin/users/5000/actions"),
+    );
+    run(
+        "search fragment q=user0421",
+        &mut wrk_command(
+            &format!("{base}/admin/users?q=user0421"),
+            &cookie,
             true,
+            None,
+            32,
+            seconds,
         ),
-    ];
-    let mut rows = Vec::new();
-    for (name, url, htmx) in &cases {
-        let load = wrk(url, &cookie, *htmx, 32, seconds);
-        rows.push((*name, load));
-    }
+    );
+    run(
+        "action menu fragment",
+        &mut wrk_command(
+            &format!("{base}/admin/users/5000/actions"),
+            &cookie,
+            true,
+            None,
+            32,
+            seconds,
+        ),
+    );
+    run(
+        "POST /api/v1/poll (10 locations)",
+        &mut wrk_command(
+            &format!("{base}/api/v1/poll"),
+            "",
+            false,
+            Some(&poll_lua),
+            32,
+            seconds,
+        ),
+    );
+
+    // The password step hashes with argon2 on every request; /health is measured while 50
+    // such submissions are in flight.
+    let mut hashing = wrk_command(&base, "", false, Some(&password_lua), 50, seconds + 2);
+    let hashing = hashing.stdout(Stdio::piped()).spawn().expect("wrk");
+    std::thread::sleep(Duration::from_secs(1));
+    run(
+        "GET /health during 50 password submissions",
+        &mut wrk_command(&format!("{base}/health"), "", false, None, 8, seconds),
+    );
+    let out = hashing.wait_with_output().expect("wrk");
+    let password = parse_wrk(&String::from_utf8_lossy(&out.stdout));
+    rows.push(("wizard password step (argon2id), 50 conns".into(), password));
+
     let peak_rss = rss_kib(pid, "VmHWM:");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let settled_rss = rss_kib(pid, "VmRSS:");
     let binary = std::fs::metadata(&bin).map(|m| m.len()).unwrap_or(0);
 
     let base_rps = rows[0].1.rps.max(1.0);
     println!();
     println!(
-        "onramp load, {USERS} users, wrk -t2 -c32 -d{seconds}s on loopback, {} cores",
+        "onramp load: {USERS} users, {LOCATIONS} locations; wrk -t2 -c32 -d{seconds}s on loopback unless noted; {} cores",
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    println!("| endpoint | req/s | p50 ms | p99 ms | vs /health | non-2xx |");
+    println!("| endpoint | req/s | p50 ms | p99 ms | vs /health | non-2xx/3xx |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (name, l) in &rows {
         println!(
@@ -292,7 +491,14 @@ async fn main() {
         "| idle RSS after start | {:.1} MB |",
         idle_rss as f64 / 1024.0
     );
-    println!("| peak RSS (VmHWM) | {:.1} MB |", peak_rss as f64 / 1024.0);
+    println!(
+        "| peak RSS (VmHWM) over the whole run | {:.1} MB |",
+        peak_rss as f64 / 1024.0
+    );
+    println!(
+        "| RSS 2 s after the load | {:.1} MB |",
+        settled_rss as f64 / 1024.0
+    );
     println!("| binary size | {:.1} MB |", binary as f64 / 1_048_576.0);
     drop(server);
 }
