@@ -61,3 +61,12 @@ bench: bench-deps release ## Seed 100,000 users, load the release binary with wr
 .PHONY: faults
 faults: release ## kill -9 under write load (20 rounds), a held write lock, SMTP outage, backup under load
 	ONRAMP_BIN=$(ONRAMP_BIN) $(CARGO) bench --locked --bench faults
+
+.PHONY: fuzz
+FUZZ_SECONDS ?= 30
+fuzz: ## Fuzz the body decoders, the key parser and the config renderer (FUZZ_SECONDS each)
+	@command -v cargo-fuzz >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	@# cargo-fuzz passes nightly -Z flags; RUSTC_BOOTSTRAP lets the stable toolchain take them.
+	for target in forms keys config; do \
+		RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done

@@ -26,8 +26,11 @@ pub fn open_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState
     let db = Db::open(&config.database)?;
     let key_file = std::path::PathBuf::from(format!("{}.key", config.database.display()));
     let secrets = SecretBox::load_or_create(&key_file)?;
+    let name = crate::db::settings::get(&*db.conn()?, crate::db::settings::INSTANCE_NAME)?
+        .unwrap_or_else(|| "onramp".into());
     Ok(AppState {
         secrets,
+        instance_name: Arc::new(std::sync::RwLock::new(name)),
         db,
         clock,
         config: Arc::new(config),

@@ -22,6 +22,9 @@ pub struct AppState {
     pub limits: Arc<RateLimiter>,
     /// Encrypts tokens waiting in the outbox.
     pub secrets: SecretBox,
+    /// The instance's display name, shown on every page; kept here so pages need no query
+    /// for it. Settings updates refresh it.
+    pub instance_name: Arc<std::sync::RwLock<String>>,
     /// Wakes the mail worker when something was queued.
     pub mail_wake: Arc<tokio::sync::Notify>,
 }

@@ -20,9 +20,16 @@ use std::time::Duration;
 pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
 /// Handle to the database; cheap to clone.
+///
+/// Reads use a pool of connections. Writes go one at a time through a single writer
+/// connection behind an async gate: SQLite admits one writer anyway, and queueing writers
+/// here means a held write lock (another process, a backup) parks one blocking thread and
+/// one connection instead of all of them, so reads and `/health` keep answering.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
+    writer: r2d2::Pool<SqliteConnectionManager>,
+    write_gate: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Db {
@@ -45,14 +52,21 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let manager = SqliteConnectionManager::file(path).with_init(|c| configure(c));
-        let pool = r2d2::Pool::builder()
-            .max_size(8)
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(15))
-            .build(manager)
-            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
-        let db = Self { pool };
+        let open = |size: u32| {
+            r2d2::Pool::builder()
+                .max_size(size)
+                .min_idle(Some(1))
+                // A local file does not go stale; skip the check query on every checkout.
+                .test_on_check_out(false)
+                .connection_timeout(Duration::from_secs(15))
+                .build(SqliteConnectionManager::file(path).with_init(|c| configure(c)))
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))
+        };
+        let db = Self {
+            pool: open(8)?,
+            writer: open(1)?,
+            write_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+        };
         let mut conn = db.pool.get()?;
         migrate::run(&mut conn)?;
         Ok(db)
@@ -85,9 +99,14 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, AppError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let _turn = self
+            .write_gate
+            .acquire()
+            .await
+            .map_err(AppError::internal)?;
+        let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = writer.get()?;
             write_tx(&mut conn, f)
         })
         .await

@@ -166,3 +166,73 @@ pub fn issued_since(conn: &Connection, user_id: i64, since: i64) -> rusqlite::Re
         |r| r.get(0),
     )
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::db::test_connection;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Consume,
+        Revoke,
+        Disable,
+        Start,
+        Wait(i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Consume),
+            1 => Just(Op::Revoke),
+            1 => Just(Op::Disable),
+            2 => Just(Op::Start),
+            2 => (1i64..40_000).prop_map(Op::Wait),
+        ]
+    }
+
+    proptest! {
+        /// The token state machine in any order: at most one successful consumption, and
+        /// never after a revocation, a disabled user, expiry or the end of the window.
+        #[test]
+        fn no_two_consumptions_and_none_after_the_end(ops in proptest::collection::vec(op(), 1..30)) {
+            let conn = test_connection();
+            let user = crate::db::users::insert(&conn, &crate::db::users::NewUser {
+                username: "jan", first_name: "J", last_name: "N", email: "j@example.com", phone: None,
+                is_admin: false, password_hash: None, created_at: 0,
+            }).unwrap();
+            let ttl = 86_400;
+            let window = 600;
+            let id = insert(&conn, &NewToken { hash: "h", purpose: "enrollment", user_id: user, admin_id: user, email: None, created_at: 0, expires_at: ttl }).unwrap();
+            let mut now = 0;
+            let (mut consumed, mut dead) = (false, false);
+            let mut deadline = i64::MAX;
+            for op in ops {
+                match op {
+                    Op::Wait(s) => now += s,
+                    Op::Revoke => { revoke_for_user(&conn, user, now).unwrap(); dead = true; }
+                    Op::Disable => {
+                        // What disabling a user does to their tokens (services::users::set_active).
+                        crate::db::users::set_active(&conn, user, false).unwrap();
+                        revoke_for_user(&conn, user, now).unwrap();
+                        dead = true;
+                    }
+                    Op::Start => {
+                        if mark_started(&conn, id, now, (now + window).min(ttl)).unwrap() == 1 {
+                            deadline = (now + window).min(ttl);
+                        }
+                    }
+                    Op::Consume => {
+                        let ok = consume(&conn, id, now).unwrap();
+                        let allowed = !consumed && !dead && now < ttl && now < deadline;
+                        prop_assert_eq!(ok, allowed, "now={} consumed={} dead={} deadline={}", now, consumed, dead, deadline);
+                        consumed |= ok;
+                    }
+                }
+            }
+            let row = get(&conn, id).unwrap().unwrap();
+            prop_assert_eq!(row.consumed_at.is_some(), consumed);
+        }
+    }
+}

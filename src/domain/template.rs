@@ -152,3 +152,31 @@ mod tests {
         assert!(!html.contains("onerror"));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Substitution is one pass: a value holding tag syntax comes out verbatim, and text
+        /// without `{{` is never changed.
+        #[test]
+        fn values_are_inserted_verbatim(value in "[ -~]{0,40}", text in "[ -z|~]{0,60}") {
+            let v = TagValues { first_name: value.clone(), ..TagValues::sample("https://x") };
+            prop_assert_eq!(substitute("{{ first_name }}", &v), value);
+            if !text.contains("{{") {
+                prop_assert_eq!(substitute(&text, &v), text);
+            }
+        }
+
+        /// Whatever the input, the rendered markdown holds no script and no event handler.
+        #[test]
+        fn markdown_output_is_always_sanitised(md in "\\\\PC{0,200}") {
+            let html = markdown_to_safe_html(&md).to_lowercase();
+            prop_assert!(!html.contains("<script"));
+            prop_assert!(!html.contains(" onerror="));
+            prop_assert!(!html.contains("javascript:"));
+        }
+    }
+}

@@ -102,8 +102,9 @@ pub fn reset_admin_password(state: &AppState, username: &str) -> Result<String, 
 
 /// The instance's display name.
 pub async fn instance_name(state: &AppState) -> Result<String, AppError> {
-    state
-        .db
-        .read(|c| Ok(settings::get(c, settings::INSTANCE_NAME)?.unwrap_or_else(|| "onramp".into())))
-        .await
+    Ok(state
+        .instance_name
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone())
 }

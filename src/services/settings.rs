@@ -312,7 +312,7 @@ pub async fn update_settings(
     let actor = actor.clone();
     let same = input.welcome_email_same;
     let clear = input.smtp_password_clear;
-    state
+    let saved_name = state
         .db
         .write(move |tx| {
             let pairs = [
@@ -347,9 +347,14 @@ pub async fn update_settings(
                 repo::set(tx, "smtp_password", &password)?;
             }
             audit::insert(tx, &actor.event(now, "settings.updated", None))?;
-            Ok(())
+            Ok(name)
         })
-        .await
+        .await?;
+    *state
+        .instance_name
+        .write()
+        .unwrap_or_else(|e| e.into_inner()) = saved_name;
+    Ok(())
 }
 
 /// The welcome message for a user, rendered and sanitised.

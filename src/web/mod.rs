@@ -175,3 +175,48 @@ pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 }
 
 pub use middleware::{catch_panics, security_headers};
+
+/// Decodes `body` as every form, query and JSON body the server accepts, the way the
+/// extractors do; for the fuzzers (`make fuzz`), which check that no input panics.
+#[doc(hidden)]
+pub fn decode_bodies_for_fuzzing(body: &[u8]) {
+    macro_rules! form {
+        ($($t:ty),* $(,)?) => { $( let _ = serde_urlencoded::from_bytes::<$t>(body); )* };
+    }
+    macro_rules! json {
+        ($($t:ty),* $(,)?) => { $( let _ = serde_json::from_slice::<$t>(body); )* };
+    }
+    form!(
+        auth::LoginForm,
+        auth::LogoutForm,
+        users::ListQuery,
+        users::NewUserForm,
+        users::EditUserForm,
+        users::TokenDialogForm,
+        CsrfOnly,
+        locations::LocationForm,
+        settings::SettingsForm,
+        settings::PreviewForm,
+        settings::TestEmailForm,
+        outbox::OutboxQuery,
+        audit::AuditQuery,
+        enroll::LinkQuery,
+        enroll::StartForm,
+        enroll::StepForm,
+        enroll::VerifyForm,
+        enroll::PasswordForm,
+        enroll::VpnForm,
+    );
+    json!(
+        api::StartRequest,
+        api::ActivateRequest,
+        api::NewDeviceRequest,
+        api::ExistingDeviceRequest,
+        api::PollRequest
+    );
+    if let Ok(text) = std::str::from_utf8(body) {
+        let _ = crate::domain::user::Profile::parse(text, text, text, text);
+        let _ = crate::config::parse_duration(text);
+        let _ = crate::config::parse_smtp_url(text);
+    }
+}

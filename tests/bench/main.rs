@@ -295,6 +295,12 @@ async fn main() {
         "seeded {USERS} users, {LOCATIONS} locations in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    if let Ok(keep) = std::env::var("BENCH_SEED_ONLY") {
+        // For profiling by hand: keep the seeded database and stop.
+        std::fs::copy(&db, &keep).expect("copy the seeded database");
+        eprintln!("seeded database copied to {keep}");
+        return;
+    }
     let (poll_lua, password_lua) = write_scripts(dir.path(), &cookies);
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
