@@ -440,6 +440,7 @@ pub fn config_file_name(name: &str) -> String {
             }
         })
         .collect();
+    s = s.trim_matches('-').to_owned();
     s.truncate(15);
     let s = s.trim_matches('-').to_owned();
     format!("{}.conf", if s.is_empty() { "wg0".to_owned() } else { s })
