@@ -57,11 +57,12 @@ pub fn insert(conn: &Connection, e: &NewEvent<'_>) -> rusqlite::Result<()> {
 
 /// The newest events first, optionally only those of one action.
 pub fn recent(conn: &Connection, action: Option<&str>, limit: i64) -> rusqlite::Result<Vec<Event>> {
-    let mut stmt = conn.prepare_cached(
+    // Limits are written into the SQL; a bound LIMIT makes SQLite re-plan on every run.
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit_event
-         WHERE ?1 IS NULL OR action = ?1 ORDER BY id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![action, limit], |r| {
+         WHERE ?1 IS NULL OR action = ?1 ORDER BY id DESC LIMIT {limit}"
+    ))?;
+    let rows = stmt.query_map(params![action], |r| {
         Ok(Event {
             id: r.get(0)?,
             at: r.get(1)?,
@@ -85,12 +86,12 @@ pub fn search(
     before_id: Option<i64>,
     limit: i64,
 ) -> rusqlite::Result<Vec<Event>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit_event
          WHERE (?1 IS NULL OR actor = ?1 OR target = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR id < ?3)
-         ORDER BY id DESC LIMIT ?4",
-    )?;
-    let rows = stmt.query_map(params![user, action, before_id, limit], |r| {
+         ORDER BY id DESC LIMIT {limit}"
+    ))?;
+    let rows = stmt.query_map(params![user, action, before_id], |r| {
         Ok(Event {
             id: r.get(0)?,
             at: r.get(1)?,

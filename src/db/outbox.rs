@@ -156,9 +156,9 @@ pub fn recent(
     limit: i64,
 ) -> rusqlite::Result<Vec<MailRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT ?3"
+        "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(params![status, before_id, limit], from_row)?;
+    let rows = stmt.query_map(params![status, before_id], from_row)?;
     rows.collect()
 }
 

@@ -237,10 +237,20 @@ pub fn list(
     let map = list_row;
     let Some(first) = words.first() else {
         let total = count(conn)?;
-        let mut stmt =
-            conn.prepare_cached(&format!("{select} ORDER BY username LIMIT ?1 OFFSET ?2"))?;
-        let rows = stmt
-            .query_map(params![limit, offset], map)?
+        // The page's ids come from the username index alone (skipping is cheap there); only
+        // those rows are then read in full, each by a statement that never changes.
+        // LIMIT is written into the SQL: a bound LIMIT makes SQLite re-plan the statement on
+        // every run, because the planner uses its value.
+        let ids: Vec<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT id FROM user ORDER BY username LIMIT {limit} OFFSET ?1"
+            ))?
+            .query_map([offset], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare_cached(&format!("{select} WHERE id = ?1"))?;
+        let rows = ids
+            .iter()
+            .map(|id| stmt.query_row([id], map))
             .collect::<Result<_, _>>()?;
         return Ok((rows, Total::Exact(total)));
     };
