@@ -74,9 +74,9 @@ impl Application {
                 .wrap(Compress::default())
         })
         .workers(std::thread::available_parallelism().map_or(2, usize::from))
-        // Blocking work waits for one of 8 database connections or a hashing permit;
-        // more threads than that only add memory.
-        .worker_max_blocking_threads(8)
+        // Blocking work (SQLite, argon2) needs no more threads than there are database
+        // connections: 4 per worker. More threads only add memory (a malloc arena each).
+        .worker_max_blocking_threads(4)
         .listen(listener)?
         .run();
         Ok(Self {

@@ -14,6 +14,13 @@ pub fn get(conn: &Connection, key: &str) -> rusqlite::Result<Option<String>> {
         .optional()
 }
 
+/// Every stored setting.
+pub fn all(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached("SELECT key, value FROM setting")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// Writes a setting.
 pub fn set(conn: &Connection, key: &str, value: &str) -> rusqlite::Result<()> {
     conn.execute(

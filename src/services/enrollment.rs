@@ -487,13 +487,21 @@ pub fn device_locations(
     c: &Connection,
     device_id: i64,
 ) -> Result<Vec<(loc_repo::LocationRow, Vec<String>)>, AppError> {
+    // One query for the addresses, then match them to the locations in memory.
+    let mut addresses: std::collections::HashMap<i64, Vec<String>> =
+        std::collections::HashMap::new();
+    let mut stmt = c.prepare_cached(
+        "SELECT location_id, address FROM device_address WHERE device_id = ?1 ORDER BY address",
+    )?;
+    for row in stmt.query_map([device_id], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+    })? {
+        let (location, address) = row?;
+        addresses.entry(location).or_default().push(address);
+    }
     let mut out = Vec::new();
     for l in loc_repo::all(c)? {
-        let mut stmt = c.prepare_cached("SELECT address FROM device_address WHERE device_id = ?1 AND location_id = ?2 ORDER BY address")?;
-        let addrs: Vec<String> = stmt
-            .query_map(params![device_id, l.id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        if !addrs.is_empty() {
+        if let Some(addrs) = addresses.remove(&l.id) {
             out.push((l, addrs));
         }
     }

@@ -62,14 +62,15 @@ Connect to the VPN with the configuration from the previous step, then:\n\n\
 - read the company handbook,\n- say hello to your team.\n\n\
 Questions? Write to {{ admin_first_name }} {{ admin_last_name }} at {{ admin_email }}.";
 
-fn get(c: &Connection, key: &str) -> Result<Option<String>, AppError> {
-    Ok(repo::get(c, key)?)
-}
-
 /// Reads the settings, with defaults for anything never set.
 pub fn load(c: &Connection) -> Result<Settings, AppError> {
+    // One query for all of them: settings are read on every client poll.
+    let stored: std::collections::HashMap<String, String> = repo::all(c)?.into_iter().collect();
     let text = |key: &str, default: &str| -> Result<String, AppError> {
-        Ok(get(c, key)?.unwrap_or_else(|| default.to_owned()))
+        Ok(stored
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned()))
     };
     Ok(Settings {
         instance_id: text(repo::INSTANCE_ID, "")?,
