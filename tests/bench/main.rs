@@ -452,6 +452,7 @@ async fn main() {
         ),
     );
 
+    let peak_before_hashing = rss_kib(pid, "VmHWM:");
     // The password step hashes with argon2 on every request; /health is measured while 50
     // such submissions are in flight.
     let mut hashing = wrk_command(&base, "", false, Some(&password_lua), 50, seconds + 2);
