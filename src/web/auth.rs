@@ -3,7 +3,7 @@
 use super::flash::{self, Kind};
 use super::request::actor;
 use super::session::{
-    cookie, login_csrf_cookie_name, removal, session_cookie_name, verify_csrf, verify_origin,
+    admin_post, cookie, login_csrf_cookie_name, removal, session_cookie_name, verify_origin,
 };
 use super::{html, see_other};
 use crate::crypto::{constant_time_eq, random_alphanumeric};
@@ -147,13 +147,7 @@ pub async fn submit_logout(
     session: AdminSession,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     auth::logout(&state, &who, &session).await?;
     let https = state.config.is_https();
     let mut res = flash::redirect_with("/admin/login", Kind::Notice, "You are logged out.", https);

@@ -43,6 +43,15 @@ pub fn take(req: &HttpRequest) -> Option<(Kind, String)> {
     Some((kind, message))
 }
 
+/// The carried notice split into (success, error) for views that show either.
+pub fn notices(req: &HttpRequest) -> (Option<String>, Option<String>) {
+    match take(req) {
+        Some((Kind::Notice, m)) => (Some(m), None),
+        Some((Kind::Error, m)) => (None, Some(m)),
+        None => (None, None),
+    }
+}
+
 /// Clears the notice cookie on the response that showed it.
 pub fn clear_on(
     res: &mut HttpResponse,

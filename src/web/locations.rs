@@ -1,8 +1,7 @@
 //! Locations: list, add, edit, delete, gateway config download.
 
 use super::flash::{self, Kind};
-use super::request::actor;
-use super::session::verify_csrf;
+use super::session::admin_post;
 use super::{html, viewer, CsrfOnly};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
@@ -102,13 +101,7 @@ pub async fn submit_new_location(
     session: AdminSession,
     form: web::Form<LocationForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     match svc::create_location(&state, &who, form.input()).await {
         Ok(_) => Ok(flash::redirect_with(
             "/admin/locations",
@@ -156,13 +149,7 @@ pub async fn submit_edit_location(
     id: web::Path<i64>,
     form: web::Form<LocationForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     match svc::update_location(&state, &who, *id, form.input()).await {
         Ok(()) => Ok(flash::redirect_with(
             "/admin/locations",
@@ -214,13 +201,7 @@ pub async fn submit_delete_location(
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     let name = svc::delete_location(&state, &who, *id).await?;
     Ok(flash::redirect_with(
         "/admin/locations",

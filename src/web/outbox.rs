@@ -37,11 +37,7 @@ pub async fn show_outbox(
     let (rows, counts) = svc::list(&state, status, query.before).await?;
     let settings = get_settings(&state).await?;
     let configured = effective_smtp(&state, &settings).is_some();
-    let (notice, error) = match flash::take(&req) {
-        Some((Kind::Notice, m)) => (Some(m), None),
-        Some((Kind::Error, m)) => (None, Some(m)),
-        None => (None, None),
-    };
+    let (notice, error) = flash::notices(&req);
     let page = view::outbox_page(
         &settings.instance_name,
         &viewer(&session),

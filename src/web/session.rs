@@ -153,6 +153,22 @@ fn public_origin(public_url: &str) -> &str {
     }
 }
 
+/// The checks every admin POST starts with: same-origin and the session's CSRF token. Returns
+/// the acting admin for the audit log.
+pub fn admin_post(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &AdminSession,
+    form_token: Option<&str>,
+) -> Result<crate::services::Actor, AppError> {
+    verify_csrf(req, state, &session.csrf_token, form_token)?;
+    Ok(super::request::actor(
+        req,
+        state,
+        Some((&session.username, session.user_id)),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::public_origin;

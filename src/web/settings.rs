@@ -2,7 +2,7 @@
 
 use super::flash::{self, Kind};
 use super::request::actor;
-use super::session::verify_csrf;
+use super::session::{admin_post, verify_csrf};
 use super::{html, viewer};
 use crate::domain::template::TagValues;
 use crate::error::AppError;
@@ -30,11 +30,7 @@ async fn render(
         &values.welcome_message,
         &TagValues::sample(&state.config.public_url),
     );
-    let (notice, error) = match flash::take(req) {
-        Some((Kind::Notice, m)) => (Some(m), None),
-        Some((Kind::Error, m)) => (None, Some(m)),
-        None => (None, None),
-    };
+    let (notice, error) = flash::notices(req);
     let ctx = SettingsContext {
         instance_id: &settings.instance_id,
         env_smtp: state.config.smtp.as_ref(),
@@ -207,13 +203,7 @@ pub async fn submit_test_email(
     session: AdminSession,
     form: web::Form<TestEmailForm>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     let https = state.config.is_https();
     let outcome = match svc::send_test_email(
         &state,

@@ -2,7 +2,7 @@
 
 use super::flash::{self, Kind};
 use super::request::{actor, wants_fragment};
-use super::session::verify_csrf;
+use super::session::{admin_post, verify_csrf};
 use super::{html, viewer, CsrfOnly};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
@@ -45,11 +45,7 @@ pub async fn show_users(
         return Ok(html(StatusCode::OK, view::users_results(&v, &page)));
     }
     let https = state.config.is_https();
-    let (notice, error) = match flash::take(&req) {
-        Some((Kind::Notice, m)) => (Some(m), None),
-        Some((Kind::Error, m)) => (None, Some(m)),
-        None => (None, None),
-    };
+    let (notice, error) = flash::notices(&req);
     let instance = instance_name(&state).await?;
     let mut res = html(
         StatusCode::OK,
@@ -278,13 +274,7 @@ async fn toggle_active(
     form: CsrfOnly,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     let https = state.config.is_https();
     let result = svc::set_active(&state, &who, id, active).await;
     let htmx = wants_fragment(&req);
@@ -364,13 +354,7 @@ pub async fn submit_delete_user(
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     match svc::delete_user(&state, &who, *id).await {
         Ok(username) => Ok(flash::redirect_with(
             "/admin/users",
@@ -494,13 +478,7 @@ async fn issue(
     form: TokenDialogForm,
     purpose: Purpose,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     let delivery = if form.delivery == "manual" {
         Delivery::Manual
     } else {
@@ -563,13 +541,7 @@ pub async fn submit_revoke_token(
     id: web::Path<i64>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
-    verify_csrf(
-        &req,
-        &state,
-        &session.csrf_token,
-        form.csrf_token.as_deref(),
-    )?;
-    let who = actor(&req, &state, Some((&session.username, session.user_id)));
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     let https = state.config.is_https();
     match tokens::revoke_pending(&state, &who, *id).await {
         Ok(username) => Ok(flash::redirect_with(
