@@ -339,20 +339,44 @@ fn expect_step(w: &Wizard, step: Step) -> Result<(), WizardError> {
     }
 }
 
-fn set_step(c: &Connection, id_hash: &str, step: Step, from: Step) -> Result<bool, AppError> {
-    Ok(c.execute(
+/// Moves the wizard one step on, and records that the user finished `from`.
+fn set_step(
+    c: &Connection,
+    id_hash: &str,
+    step: Step,
+    from: Step,
+    username: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let moved = c.execute(
         "UPDATE session SET step = ?2 WHERE id_hash = ?1 AND step = ?3",
         params![id_hash, step as i64, from as i64],
-    )? == 1)
+    )? == 1;
+    if moved {
+        let detail = format!("finished \"{}\"", from.title());
+        audit::insert(
+            c,
+            &audit::NewEvent {
+                at: now,
+                actor: username,
+                action: "enrollment.step",
+                target: Some(username),
+                detail: Some(&detail),
+                ..Default::default()
+            },
+        )?;
+    }
+    Ok(moved)
 }
 
 /// Welcome → Verify.
 pub async fn submit_welcome(state: &AppState, w: &Wizard) -> Result<(), WizardError> {
     expect_step(w, Step::Welcome)?;
+    let (user, now) = (w.user.username.clone(), state.now().unix_timestamp());
     let h = w.session_hash.clone();
     state
         .db
-        .write(move |tx| set_step(tx, &h, Step::Verify, Step::Welcome))
+        .write(move |tx| set_step(tx, &h, Step::Verify, Step::Welcome, &user, now))
         .await?;
     Ok(())
 }
@@ -361,6 +385,7 @@ pub async fn submit_welcome(state: &AppState, w: &Wizard) -> Result<(), WizardEr
 pub async fn submit_verify(state: &AppState, w: &Wizard, phone: &str) -> Result<(), WizardError> {
     expect_step(w, Step::Verify)?;
     let phone = Phone::parse_optional("phone", phone).map_err(|e| AppError::Validation(vec![e]))?;
+    let (user, now) = (w.user.username.clone(), state.now().unix_timestamp());
     let h = w.session_hash.clone();
     state
         .db
@@ -369,7 +394,7 @@ pub async fn submit_verify(state: &AppState, w: &Wizard, phone: &str) -> Result<
                 "UPDATE session SET pending_phone = ?2 WHERE id_hash = ?1",
                 params![h, phone.as_ref().map(|p| p.as_str().to_owned())],
             )?;
-            set_step(tx, &h, Step::Password, Step::Verify)
+            set_step(tx, &h, Step::Password, Step::Verify, &user, now)
         })
         .await?;
     Ok(())
@@ -402,6 +427,7 @@ pub async fn submit_password(
         .into());
     }
     let hash = state.hasher.hash(password.expose().to_owned()).await?;
+    let (user, now) = (w.user.username.clone(), state.now().unix_timestamp());
     let h = w.session_hash.clone();
     state
         .db
@@ -410,7 +436,7 @@ pub async fn submit_password(
                 "UPDATE session SET pending_password_hash = ?2 WHERE id_hash = ?1",
                 params![h, hash],
             )?;
-            set_step(tx, &h, Step::Vpn, Step::Password)
+            set_step(tx, &h, Step::Vpn, Step::Password, &user, now)
         })
         .await?;
     Ok(())

@@ -298,6 +298,7 @@ async fn a_new_user_enrolls_from_link_to_done() {
     for a in [
         "token.issued",
         "token.started",
+        "enrollment.step",
         "token.consumed",
         "password.set",
         "device.added",
