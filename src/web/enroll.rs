@@ -166,13 +166,18 @@ pub async fn show_wizard(
     Ok(render_step(&state, &w, StatusCode::OK, &[], ("", "")))
 }
 
-fn check_csrf(
+/// The wizard behind a step's POST, after the same-origin and CSRF checks; or the page to
+/// answer with when there is none.
+async fn posted(
     req: &HttpRequest,
     state: &AppState,
-    w: &Wizard,
     form_token: Option<&str>,
-) -> Result<(), AppError> {
-    super::session::verify_csrf(req, state, &w.csrf_token, form_token)
+) -> Result<Result<Wizard, HttpResponse>, AppError> {
+    let w = current(req, state).await?;
+    if let Ok(w) = &w {
+        super::session::verify_csrf(req, state, &w.csrf_token, form_token)?;
+    }
+    Ok(w)
 }
 
 /// Maps a step's outcome to a redirect, a 422 with the step again, or an error.
@@ -211,11 +216,10 @@ pub async fn submit_welcome(
     state: web::Data<AppState>,
     form: web::Form<StepForm>,
 ) -> Result<HttpResponse, AppError> {
-    let w = match current(&req, &state).await? {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
         Ok(w) => w,
         Err(res) => return Ok(res),
     };
-    check_csrf(&req, &state, &w, form.csrf_token.as_deref())?;
     after_step(&state, &w, svc::submit_welcome(&state, &w).await, ("", ""))
 }
 
@@ -241,11 +245,10 @@ pub async fn submit_verify(
     state: web::Data<AppState>,
     form: web::Form<VerifyForm>,
 ) -> Result<HttpResponse, AppError> {
-    let w = match current(&req, &state).await? {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
         Ok(w) => w,
         Err(res) => return Ok(res),
     };
-    check_csrf(&req, &state, &w, form.csrf_token.as_deref())?;
     // Names and email are shown read-only; whatever comes back for them is ignored.
     let _ = (&form.first_name, &form.last_name, &form.email);
     after_step(
@@ -274,11 +277,10 @@ pub async fn submit_password(
     state: web::Data<AppState>,
     form: web::Form<PasswordForm>,
 ) -> Result<HttpResponse, AppError> {
-    let w = match current(&req, &state).await? {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
         Ok(w) => w,
         Err(res) => return Ok(res),
     };
-    check_csrf(&req, &state, &w, form.csrf_token.as_deref())?;
     let _ = &form.username;
     after_step(
         &state,
@@ -308,11 +310,10 @@ pub async fn submit_vpn(
     state: web::Data<AppState>,
     form: web::Form<VpnForm>,
 ) -> Result<HttpResponse, AppError> {
-    let w = match current(&req, &state).await? {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
         Ok(w) => w,
         Err(res) => return Ok(res),
     };
-    check_csrf(&req, &state, &w, form.csrf_token.as_deref())?;
     let who = actor(&req, &state, Some((&w.user.username, w.user.id)));
     let device = (form.action != "skip").then(|| NewDevice {
         name: form.device_name.clone(),
