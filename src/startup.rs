@@ -36,6 +36,7 @@ pub fn open_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState
         config: Arc::new(config),
         hasher: PasswordHasher::default(),
         limits: Arc::new(RateLimiter::default()),
+        poll_limits: Arc::default(),
         mail_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }

@@ -4,6 +4,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::{PasswordHasher, SecretBox};
 use crate::db::Db;
+use crate::poll_limits::PollLimits;
 use crate::ratelimit::RateLimiter;
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     /// Login and token-endpoint limits.
     pub limits: Arc<RateLimiter>,
+    /// The desktop client's `poll` limits, which must tell stale clients from guessing.
+    pub poll_limits: Arc<PollLimits>,
     /// Encrypts tokens waiting in the outbox.
     pub secrets: SecretBox,
     /// The instance's display name, shown on every page; kept here so pages need no query

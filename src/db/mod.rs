@@ -2,6 +2,7 @@
 //! Repositories are plain sync functions over a `&Connection`; services own transactions.
 
 pub mod audit;
+pub mod devices;
 pub mod locations;
 pub mod migrate;
 pub mod outbox;
@@ -123,6 +124,25 @@ pub fn write_tx<T>(
     let value = f(&tx)?;
     tx.commit()?;
     Ok(value)
+}
+
+/// Runs `f` inside a savepoint of the open transaction: when `f` fails, what it wrote is
+/// undone and the transaction goes on, so a refusal can still be recorded.
+pub fn savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    conn.execute_batch("SAVEPOINT step")?;
+    match f(conn) {
+        Ok(value) => {
+            conn.execute_batch("RELEASE step")?;
+            Ok(value)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO step; RELEASE step")?;
+            Err(e)
+        }
+    }
 }
 
 /// Whether `e` is a UNIQUE constraint violation.

@@ -100,3 +100,55 @@ pub fn delete_stale(conn: &Connection, now: i64, idle_before: i64) -> rusqlite::
         params![now, idle_before],
     )
 }
+
+/// Ends every session opened with a token (the newest session wins).
+pub fn delete_for_token(conn: &Connection, token_id: i64) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM session WHERE token_id = ?1", [token_id])
+}
+
+/// Ties a session to the token that opened it.
+pub fn set_token(conn: &Connection, id_hash: &str, token_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE session SET token_id = ?2 WHERE id_hash = ?1",
+        params![id_hash, token_id],
+    )?;
+    Ok(())
+}
+
+/// A desktop-client API session with what decides whether it still works.
+#[derive(Debug, Clone)]
+pub struct ApiSessionRow {
+    /// Whose.
+    pub user_id: i64,
+    /// The token that opened it.
+    pub token_id: i64,
+    /// Absolute end, unix seconds.
+    pub expires_at: i64,
+    /// The token was used up.
+    pub token_consumed: bool,
+    /// The token was revoked.
+    pub token_revoked: bool,
+    /// The owner is enabled.
+    pub user_active: bool,
+}
+
+/// Looks an API session up by its hash.
+pub fn find_api(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<ApiSessionRow>> {
+    conn.prepare_cached(
+        "SELECT s.user_id, s.token_id, s.expires_at, t.consumed_at IS NOT NULL,
+                t.revoked_at IS NOT NULL, u.is_active
+         FROM session s JOIN token t ON t.id = s.token_id JOIN user u ON u.id = s.user_id
+         WHERE s.id_hash = ?1 AND s.kind = 'api'",
+    )?
+    .query_row([id_hash], |r| {
+        Ok(ApiSessionRow {
+            user_id: r.get(0)?,
+            token_id: r.get(1)?,
+            expires_at: r.get(2)?,
+            token_consumed: r.get(3)?,
+            token_revoked: r.get(4)?,
+            user_active: r.get(5)?,
+        })
+    })
+    .optional()
+}

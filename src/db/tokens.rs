@@ -1,5 +1,7 @@
 //! The `token` table. Only the SHA-256 of a token's secret is stored.
 
+use crate::domain::token::Purpose;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// A token as stored.
@@ -7,8 +9,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 pub struct TokenRow {
     /// Row id.
     pub id: i64,
-    /// `enrollment` or `desktop`.
-    pub purpose: String,
+    /// What it is for.
+    pub purpose: Purpose,
     /// Whose token.
     pub user_id: i64,
     /// Who issued it.
@@ -48,7 +50,7 @@ const COLUMNS: &str =
 fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     Ok(TokenRow {
         id: r.get(0)?,
-        purpose: r.get(1)?,
+        purpose: r.get::<_, StoredPurpose>(1)?.0,
         user_id: r.get(2)?,
         admin_id: r.get(3)?,
         email: r.get(4)?,
@@ -61,17 +63,36 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
     })
 }
 
+/// Stored as its name; an unknown name in the database is a corrupt row, not a panic.
+#[derive(Debug, Clone, Copy)]
+struct StoredPurpose(Purpose);
+
+impl FromSql for StoredPurpose {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        Purpose::parse(text)
+            .map(StoredPurpose)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown token purpose {text:?}").into()))
+    }
+}
+
+impl ToSql for StoredPurpose {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.0.as_str()))
+    }
+}
+
 /// A token to store.
 #[derive(Debug)]
 pub struct NewToken<'a> {
     /// SHA-256 hex of the secret.
     pub hash: &'a str,
     /// Purpose.
-    pub purpose: &'a str,
+    pub purpose: Purpose,
     /// Owner.
     pub user_id: i64,
-    /// Issuer.
-    pub admin_id: i64,
+    /// Issuer; `None` when the admin who issued the original is gone.
+    pub admin_id: Option<i64>,
     /// Where it is sent.
     pub email: Option<&'a str>,
     /// Unix seconds.
@@ -84,7 +105,7 @@ pub struct NewToken<'a> {
 pub fn insert(conn: &Connection, t: &NewToken<'_>) -> rusqlite::Result<i64> {
     conn.execute(
         "INSERT INTO token (hash, purpose, user_id, admin_id, email, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![t.hash, t.purpose, t.user_id, t.admin_id, t.email, t.created_at, t.expires_at],
+        params![t.hash, StoredPurpose(t.purpose), t.user_id, t.admin_id, t.email, t.created_at, t.expires_at],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -116,6 +137,31 @@ pub fn end_token_sessions(conn: &Connection, user_id: i64) -> rusqlite::Result<u
     conn.execute(
         "DELETE FROM session WHERE token_id IN (SELECT id FROM token WHERE user_id = ?1)",
         [user_id],
+    )
+}
+
+/// Ends the desktop-client API sessions opened with a token: its enrollment finished or
+/// its one device was registered.
+pub fn end_api_sessions(conn: &Connection, token_id: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM session WHERE token_id = ?1 AND kind = 'api'",
+        [token_id],
+    )
+}
+
+/// Whether the user has a live token other than `except`.
+pub fn has_other_live(
+    conn: &Connection,
+    user_id: i64,
+    except: i64,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM token WHERE user_id = ?1 AND id != ?2
+           AND consumed_at IS NULL AND revoked_at IS NULL AND expires_at > ?3
+           AND (session_deadline IS NULL OR session_deadline > ?3))",
+        params![user_id, except, now],
+        |r| r.get(0),
     )
 }
 
@@ -204,7 +250,7 @@ mod properties {
             }).unwrap();
             let ttl = 86_400;
             let window = 600;
-            let id = insert(&conn, &NewToken { hash: "h", purpose: "enrollment", user_id: user, admin_id: user, email: None, created_at: 0, expires_at: ttl }).unwrap();
+            let id = insert(&conn, &NewToken { hash: "h", purpose: Purpose::Enrollment, user_id: user, admin_id: Some(user), email: None, created_at: 0, expires_at: ttl }).unwrap();
             let mut now = 0;
             let (mut consumed, mut dead) = (false, false);
             let mut deadline = i64::MAX;

@@ -184,6 +184,14 @@ pub fn set_password_hash(conn: &Connection, id: i64, hash: &str) -> rusqlite::Re
     )
 }
 
+/// Sets or clears the phone number.
+pub fn set_phone(conn: &Connection, id: i64, phone: Option<&str>) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE user SET phone = ?2 WHERE id = ?1",
+        params![id, phone],
+    )
+}
+
 /// Deletes a user (devices and sessions go with it).
 pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<usize> {
     conn.execute("DELETE FROM user WHERE id = ?1", [id])

@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod template;
+pub mod token;
 pub mod user;
 pub mod wireguard;
 

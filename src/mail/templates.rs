@@ -3,7 +3,8 @@
 use super::Email;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-fn html_shell(title: &str, body: Markup) -> String {
+/// Wraps an email's HTML body in the page every onramp email shares.
+pub(super) fn html_shell(title: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -118,7 +119,8 @@ fn deeplink(url: &str) -> String {
     )
 }
 
-fn contact_text(c: &Contact) -> String {
+/// The admin's contact line in a text part.
+pub(super) fn contact_text(c: &Contact) -> String {
     let phone = c
         .phone
         .as_deref()
@@ -127,7 +129,8 @@ fn contact_text(c: &Contact) -> String {
     format!("{} <{}>{phone}", c.name, c.email)
 }
 
-fn contact_html(c: &Contact) -> Markup {
+/// The admin's contact line in an HTML part.
+pub(super) fn contact_html(c: &Contact) -> Markup {
     html! {
         p { "Questions? Your administrator is " strong { (c.name) } ": "
             a href=(format!("mailto:{}", c.email)) { (c.email) }

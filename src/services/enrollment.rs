@@ -1,13 +1,15 @@
 //! The enrollment wizard (SPEC §4): a landing page that changes nothing, a POST that opens
 //! the window, steps in order, and completion in one transaction.
 
+use super::devices::{self, client_config, device_locations, parse_device_name};
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};
-use crate::db::{audit, locations as loc_repo, sessions, tokens, users};
+use crate::db::{audit, sessions, tokens, users};
 use crate::domain::template::TagValues;
+use crate::domain::token::Purpose;
 use crate::domain::user::Phone;
-use crate::domain::wireguard::{self as wg, WgKey};
-use crate::domain::{has_control_chars, FieldError};
+use crate::domain::wireguard::WgKey;
+use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::mail::templates::{self, Contact};
 use crate::services::settings::{load as load_settings, render_welcome, VpnStep};
@@ -85,9 +87,9 @@ fn classify(
     };
     let user = users::get(c, token.user_id)?;
     let usable = token.is_live(now) && user.as_ref().is_some_and(|u| u.is_active);
-    let kind = match (usable, token.purpose.as_str()) {
+    let kind = match (usable, token.purpose) {
         (false, _) => LinkKind::Invalid,
-        (true, "desktop") => LinkKind::Desktop,
+        (true, Purpose::Desktop) => LinkKind::Desktop,
         (true, _) if user.as_ref().is_some_and(users::UserRow::is_enrolled) => LinkKind::Invalid,
         (true, _) => LinkKind::Enrollment,
     };
@@ -212,6 +214,9 @@ pub struct Wizard {
     pub instance: String,
     /// Whether the VPN step may be skipped.
     pub vpn_optional: bool,
+    /// Whether the user already has a device (registered by the desktop client in this
+    /// enrollment), which satisfies a mandatory VPN step.
+    pub has_devices: bool,
     /// Phone as entered on the verify step.
     pub pending_phone: Option<String>,
     /// The token.
@@ -292,6 +297,7 @@ fn load_wizard(
         admin,
         instance: settings.instance_name,
         vpn_optional: settings.vpn_step == VpnStep::Optional,
+        has_devices: crate::db::devices::count_for_user(c, user_id)? > 0,
         pending_phone: phone,
         token_id,
         device_id,
@@ -451,89 +457,6 @@ pub struct NewDevice {
     pub public_key: String,
 }
 
-/// Parses a device name.
-pub fn parse_device_name(raw: &str) -> Result<String, FieldError> {
-    let name = raw.trim_matches(' ');
-    if name.is_empty() {
-        return Err(FieldError::new(
-            "device_name",
-            "Name the device, for example \"work laptop\".",
-        ));
-    }
-    if has_control_chars(name) || name.chars().count() > 64 {
-        return Err(FieldError::new(
-            "device_name",
-            "A device name is at most 64 characters, without line breaks.",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-/// Creates a device with an address in every location; returns its id.
-pub fn add_device(
-    c: &Connection,
-    user_id: i64,
-    name: &str,
-    key: &WgKey,
-    now: i64,
-) -> Result<i64, AppError> {
-    let taken: bool = c.query_row(
-        "SELECT EXISTS (SELECT 1 FROM device WHERE user_id = ?1 AND name = ?2)",
-        params![user_id, name],
-        |r| r.get(0),
-    )?;
-    if taken {
-        return Err(AppError::field(
-            "device_name",
-            format!("You already have a device named {name}; choose another name."),
-        ));
-    }
-    let key_used: bool = c.query_row(
-        "SELECT EXISTS (SELECT 1 FROM device WHERE public_key = ?1)",
-        [key.as_str()],
-        |r| r.get(0),
-    )?;
-    if key_used {
-        return Err(AppError::field(
-            "public_key",
-            "This public key is already used by another device; generate a new key pair.",
-        ));
-    }
-    c.execute(
-        "INSERT INTO device (user_id, name, public_key, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![user_id, name, key.as_str(), now],
-    )?;
-    let id = c.last_insert_rowid();
-    super::locations::allocate_for_device(c, id)?;
-    Ok(id)
-}
-
-/// The device's addresses per location, for emails and the done page.
-pub fn device_locations(
-    c: &Connection,
-    device_id: i64,
-) -> Result<Vec<(loc_repo::LocationRow, Vec<String>)>, AppError> {
-    // One query for the addresses, then match them to the locations in memory.
-    let mut addresses: std::collections::HashMap<i64, Vec<String>> =
-        std::collections::HashMap::new();
-    let mut stmt = c.prepare_cached(
-        "SELECT location_id, address FROM device_address WHERE device_id = ?1 ORDER BY address",
-    )?;
-    for row in stmt.query_map([device_id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })? {
-        let (location, address) = row?;
-        addresses.entry(location).or_default().push(address);
-    }
-    let mut out = Vec::new();
-    for l in loc_repo::all(c)? {
-        if let Some(addrs) = addresses.remove(&l.id) {
-            out.push((l, addrs));
-        }
-    }
-    Ok(out)
-}
-
 /// Completes the enrollment in one transaction: token consumed (exactly once), password and
 /// phone set, the device and its addresses created, the session closed for changes, the
 /// welcome email, admin notification and new-device email queued. All or nothing.
@@ -558,7 +481,8 @@ pub async fn complete(
                 }
             }
         }
-        None if w.vpn_optional => None,
+        // A device registered earlier in this enrollment (by the desktop client) counts.
+        None if w.vpn_optional || w.has_devices => None,
         None => {
             return Err(AppError::Validation(vec![FieldError::new(
                 "device_name",
@@ -575,6 +499,9 @@ pub async fn complete(
         ..actor.clone()
     };
     let url = state.config.public_url.clone();
+    let limit = super::settings::get_settings(state)
+        .await?
+        .max_devices_per_user;
     state
         .db
         .write(move |tx| {
@@ -600,7 +527,8 @@ pub async fn complete(
             audit::insert(tx, &actor.event(now, "password.set", Some(&user.username)))?;
             let device_id = match &device {
                 Some((name, key)) => {
-                    let id = add_device(tx, user.id, name, key, now)?;
+                    let new = devices::NewDevice { user_id: user.id, name, key, pending_token_id: None };
+                    let id = devices::add(tx, &new, limit, now).map_err(AppError::from)?;
                     let mut e = actor.event(now, "device.added", Some(&user.username));
                     e.detail = Some(name);
                     audit::insert(tx, &e)?;
@@ -612,6 +540,7 @@ pub async fn complete(
                 "UPDATE session SET step = ?2, pending_password_hash = NULL, device_id = ?3 WHERE id_hash = ?1",
                 params![w2.session_hash, Step::Done as i64, device_id],
             )?;
+            close_enrollment(tx, user.id, w2.token_id, now)?;
             queue_completion_mail(tx, &url, &user, w2.token_id, device.as_ref().map(|(n, k)| (n.as_str(), k.as_str())), device_id, now)?;
             Ok(())
         })
@@ -662,13 +591,7 @@ fn queue_completion_mail(
         super::outbox::queue(tx, "admin-notification", &note, now)?;
     }
     if let (Some((name, key)), Some(id)) = (device, device_id) {
-        let locations: Vec<templates::DeviceLocation> = device_locations(tx, id)?
-            .into_iter()
-            .map(|(l, a)| templates::DeviceLocation {
-                name: l.name,
-                addresses: a.join(", "),
-            })
-            .collect();
+        let locations = devices::mail_locations(tx, id)?;
         let mail = templates::new_device_email(
             &user.email,
             &settings.instance_name,
@@ -678,6 +601,22 @@ fn queue_completion_mail(
         );
         super::outbox::queue(tx, "new-device", &mail, now)?;
     }
+    Ok(())
+}
+
+/// What every finished enrollment does, in the browser or the desktop client: devices the
+/// enrollment registered become ordinary devices, the token's desktop-client sessions end,
+/// and the user's other live tokens (a follow-up link, say) die, since they have nothing
+/// left to do.
+pub fn close_enrollment(
+    tx: &Connection,
+    user_id: i64,
+    token_id: i64,
+    now: i64,
+) -> Result<(), AppError> {
+    crate::db::devices::finish_pending(tx, user_id)?;
+    tokens::end_api_sessions(tx, token_id)?;
+    tokens::revoke_for_user(tx, user_id, now)?;
     Ok(())
 }
 
@@ -718,9 +657,6 @@ pub struct DoneConfig {
     /// Safe file name.
     pub file_name: String,
 }
-
-/// Placeholder the browser replaces with the private key it generated.
-pub const PRIVATE_KEY_PLACEHOLDER: &str = "PASTE_YOUR_PRIVATE_KEY_HERE";
 
 /// What the done page shows.
 #[derive(Debug, Clone)]
@@ -787,23 +723,4 @@ pub async fn done(state: &AppState, w: &Wizard) -> Result<Done, WizardError> {
             })
         })
         .await?)
-}
-
-/// A device's client config for one location, with the private key placeholder.
-pub fn client_config(l: &loc_repo::LocationRow, addresses: &[String]) -> Result<String, AppError> {
-    let addresses: Vec<std::net::IpAddr> =
-        addresses.iter().filter_map(|a| a.parse().ok()).collect();
-    let dns = wg::parse_dns("dns", &l.dns)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("stored dns: {}", e.message)))?;
-    let allowed = wg::parse_networks("allowed_ips", "allowed IPs", &l.allowed_ips)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("stored allowed ips: {}", e.message)))?;
-    Ok(wg::render_client_config(&wg::PeerConfig {
-        private_key: PRIVATE_KEY_PLACEHOLDER,
-        addresses: &addresses,
-        dns: &dns,
-        gateway_key: &l.public_key,
-        allowed_ips: &allowed,
-        endpoint: &wg::endpoint(&l.endpoint, l.port),
-        keepalive: l.keepalive,
-    }))
 }

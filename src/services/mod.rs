@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod client_api;
+pub mod devices;
 pub mod enrollment;
 pub mod locations;
 pub mod outbox;

@@ -52,6 +52,8 @@ pub struct Settings {
     pub welcome_email_same: bool,
     /// Optional or mandatory VPN step.
     pub vpn_step: VpnStep,
+    /// Most devices one user may have, whichever way they are added.
+    pub max_devices_per_user: u32,
     /// SMTP from the page.
     pub smtp: SmtpSettings,
 }
@@ -61,6 +63,9 @@ const DEFAULT_WELCOME: &str =
 Connect to the VPN with the configuration from the previous step, then:\n\n\
 - read the company handbook,\n- say hello to your team.\n\n\
 Questions? Write to {{ admin_first_name }} {{ admin_last_name }} at {{ admin_email }}.";
+
+/// The setting that caps devices per user.
+pub const MAX_DEVICES: &str = "max_devices_per_user";
 
 /// Reads the settings, with defaults for anything never set.
 pub fn load(c: &Connection) -> Result<Settings, AppError> {
@@ -84,6 +89,10 @@ pub fn load(c: &Connection) -> Result<Settings, AppError> {
         } else {
             VpnStep::Optional
         },
+        max_devices_per_user: stored
+            .get(MAX_DEVICES)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(super::devices::DEFAULT_DEVICE_LIMIT),
         smtp: SmtpSettings {
             host: text("smtp_host", "")?,
             port: text("smtp_port", "587")?.parse().unwrap_or(587),
@@ -133,6 +142,8 @@ pub struct SettingsInput {
     pub welcome_email_same: bool,
     /// "optional" or "mandatory".
     pub vpn_step: String,
+    /// Devices per user, as typed; `None` when the field was not on the form.
+    pub max_devices_per_user: Option<String>,
     /// SMTP host.
     pub smtp_host: String,
     /// SMTP port.
@@ -252,6 +263,19 @@ pub async fn update_settings(
             String::new()
         }
     };
+    let max_devices = match input.max_devices_per_user.as_deref().map(str::trim) {
+        None => None,
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => Some(n.to_string()),
+            _ => {
+                errors.push(FieldError::new(
+                    "max_devices_per_user",
+                    "Enter how many devices one user may have, from 1 to 1000.",
+                ));
+                None
+            }
+        },
+    };
     let keep_smtp = input.keep_smtp;
     let host = single_line("smtp_host", "SMTP host", &input.smtp_host, 253, &mut errors);
     if host.contains([' ', '/', ':']) {
@@ -326,6 +350,9 @@ pub async fn update_settings(
             ];
             for (k, v) in pairs {
                 repo::set(tx, k, v)?;
+            }
+            if let Some(n) = &max_devices {
+                repo::set(tx, MAX_DEVICES, n)?;
             }
             let smtp = [
                 ("smtp_host", host.as_str()),

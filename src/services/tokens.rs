@@ -15,24 +15,7 @@ pub const TOKEN_LEN: usize = 32;
 const RESEND_LIMIT: i64 = 5;
 const RESEND_WINDOW: i64 = 600;
 
-/// What a token is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    /// The full enrollment: wizard or desktop client.
-    Enrollment,
-    /// Configure the desktop client of an enrolled user.
-    Desktop,
-}
-
-impl Purpose {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Enrollment => "enrollment",
-            Self::Desktop => "desktop",
-        }
-    }
-}
+pub use crate::domain::token::Purpose;
 
 /// How the token reaches the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,13 +134,14 @@ pub async fn issue_token(
             let admin = users::get(tx, admin_id)?.ok_or(AppError::NotFound)?;
             let revoked = tokens::revoke_for_user(tx, user_id, now)?;
             tokens::end_token_sessions(tx, user_id)?;
+            remove_pending_devices(tx, &actor, &user, now)?;
             let token_id = tokens::insert(
                 tx,
                 &tokens::NewToken {
                     hash: &hash,
-                    purpose: purpose.as_str(),
+                    purpose,
                     user_id,
-                    admin_id,
+                    admin_id: Some(admin_id),
                     email: email.as_ref().map(|e| e.as_str()),
                     created_at: now,
                     expires_at: now + ttl,
@@ -224,6 +208,7 @@ pub async fn revoke_pending(
             let user = users::get(tx, user_id)?.ok_or(AppError::NotFound)?;
             let revoked = tokens::revoke_for_user(tx, user_id, now)?;
             tokens::end_token_sessions(tx, user_id)?;
+            remove_pending_devices(tx, &actor, &user, now)?;
             if revoked == 0 {
                 return Err(AppError::BadRequest(format!(
                     "{} has no pending token.",
@@ -234,4 +219,26 @@ pub async fn revoke_pending(
             Ok(user.username)
         })
         .await
+}
+
+/// An admin called off a user's unfinished enrollment (revoked it, or issued a new token in
+/// its place): the devices that enrollment registered through the desktop client go too,
+/// with their addresses and polling tokens, so no device outlives an enrollment nobody
+/// finished. A finished enrollment's devices are ordinary devices and stay.
+fn remove_pending_devices(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    user: &users::UserRow,
+    now: i64,
+) -> Result<(), AppError> {
+    if user.is_enrolled() {
+        return Ok(());
+    }
+    for name in crate::db::devices::delete_pending_for_user(tx, user.id)? {
+        let mut e = actor.event(now, "device.removed", Some(&user.username));
+        let detail = format!("{name}: registered by an unfinished enrollment that was revoked");
+        e.detail = Some(&detail);
+        audit::insert(tx, &e)?;
+    }
+    Ok(())
 }

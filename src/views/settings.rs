@@ -23,6 +23,8 @@ pub struct SettingsValues {
     pub welcome_email_same: bool,
     /// optional / mandatory.
     pub vpn_step: String,
+    /// Devices per user.
+    pub max_devices_per_user: String,
     /// SMTP host.
     pub smtp_host: String,
     /// SMTP port.
@@ -49,6 +51,7 @@ impl SettingsValues {
             } else {
                 "optional".into()
             },
+            max_devices_per_user: s.max_devices_per_user.to_string(),
             smtp_host: s.smtp.host.clone(),
             smtp_port: s.smtp.port.to_string(),
             smtp_security: s.smtp.security.clone(),
@@ -138,6 +141,7 @@ pub fn settings_page(
                 section class="card stack" aria-labelledby="s-vpn" {
                     h2 id="s-vpn" { "Enrollment" }
                     (radios("vpn_step", "VPN step", &[("optional", "Optional: users may finish without adding a device"), ("mandatory", "Mandatory: users must add a device")], &v.vpn_step, errors))
+                    (field(Input { kind: "number", maxlength: 4, hint: Some("The most devices one person may have, however they are added: wizard, desktop client or admin."), ..Input::new("max_devices_per_user", "Devices per user", &v.max_devices_per_user) }, errors))
                 }
                 section class="card stack" aria-labelledby="s-smtp" {
                     h2 id="s-smtp" { "SMTP" }

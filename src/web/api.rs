@@ -2,7 +2,7 @@
 //! version headers the client checks; every error is `{"error": "…"}`.
 
 use super::request::actor;
-use crate::services::client_api::{self as svc, ApiError};
+use crate::services::client_api::{self as svc, ApiError, ApiErrorKind};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
@@ -49,11 +49,7 @@ pub fn scope() -> actix_web::Scope<
                     };
                     actix_web::error::InternalError::from_response(
                         err,
-                        error(ApiError {
-                            status: 400,
-                            message,
-                            retry_after: None,
-                        }),
+                        error(ApiError::new(ApiErrorKind::BadRequest, message)),
                     )
                     .into()
                 }),
@@ -83,19 +79,23 @@ pub fn scope() -> actix_web::Scope<
         .route("/info", web::get().to(show_info))
         .route("/health", web::get().to(super::health::show_health))
         .default_service(web::to(|| async {
-            error(ApiError {
-                status: 404,
-                message: "not found".into(),
-                retry_after: None,
-            })
+            error(ApiError::new(ApiErrorKind::NotFound, "not found"))
         }))
 }
 
 /// `{"error": …}` with the error's status.
 fn error(e: ApiError) -> HttpResponse {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = match e.kind {
+        ApiErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+        ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ApiErrorKind::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+        ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    };
     let mut res = HttpResponse::build(status);
-    if let Some(secs) = e.retry_after {
+    if let ApiErrorKind::RateLimited(secs) = e.kind {
         res.insert_header((header::RETRY_AFTER, secs.to_string()));
     }
     res.json(serde_json::json!({ "error": e.message }))
@@ -122,11 +122,10 @@ pub fn proxy_cookie(req: &HttpRequest) -> Option<String> {
 }
 
 async fn api_session(req: &HttpRequest, state: &AppState) -> Result<svc::ApiSession, ApiError> {
-    let value = proxy_cookie(req).ok_or(ApiError {
-        status: 401,
-        message: "missing session cookie; start with your token".into(),
-        retry_after: None,
-    })?;
+    let value = proxy_cookie(req).ok_or(ApiError::new(
+        ApiErrorKind::Unauthorized,
+        "missing session cookie; start with your token",
+    ))?;
     svc::session(state, &value).await
 }
 
@@ -259,11 +258,10 @@ pub async fn submit_poll(
 
 /// MFA does not exist yet.
 pub async fn mfa_unavailable() -> HttpResponse {
-    error(ApiError {
-        status: 400,
-        message: "MFA is not available".into(),
-        retry_after: None,
-    })
+    error(ApiError::new(
+        ApiErrorKind::BadRequest,
+        "MFA is not available",
+    ))
 }
 
 /// What this server is.

@@ -77,6 +77,8 @@ pub struct SettingsForm {
     #[serde(default)]
     vpn_step: String,
     #[serde(default)]
+    max_devices_per_user: Option<String>,
+    #[serde(default)]
     smtp_host: Option<String>,
     #[serde(default)]
     smtp_port: String,
@@ -114,6 +116,7 @@ pub async fn submit_settings(
         welcome_email_body: f.welcome_email_body.clone(),
         welcome_email_same: f.welcome_email_same.is_some(),
         vpn_step: f.vpn_step.clone(),
+        max_devices_per_user: f.max_devices_per_user.clone().unwrap_or_default(),
         smtp_host: f.smtp_host.clone().unwrap_or_default(),
         smtp_port: f.smtp_port.clone(),
         smtp_security: f.smtp_security.clone(),
@@ -127,6 +130,7 @@ pub async fn submit_settings(
         welcome_email_body: f.welcome_email_body,
         welcome_email_same: f.welcome_email_same.is_some(),
         vpn_step: f.vpn_step,
+        max_devices_per_user: f.max_devices_per_user,
         keep_smtp: f.smtp_host.is_none(),
         smtp_host: f.smtp_host.unwrap_or_default(),
         smtp_port: f.smtp_port,

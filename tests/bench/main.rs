@@ -114,8 +114,18 @@ fn seed(db: &Path, cookies: &Path) {
         &onramp::services::locations::generate_keypair().1,
     )
     .unwrap();
-    let device =
-        onramp::services::enrollment::add_device(&tx, 1 + 1, "laptop", &key, 0).expect("device");
+    let device = onramp::services::devices::add(
+        &tx,
+        &onramp::services::devices::NewDevice {
+            user_id: 2,
+            name: "laptop",
+            key: &key,
+            pending_token_id: None,
+        },
+        10,
+        0,
+    )
+    .expect("device");
     tx.execute(
         "INSERT INTO polling_token (device_id, hash, created_at) VALUES (?1, ?2, 0)",
         rusqlite::params![device, sha256_hex(POLLING_TOKEN)],

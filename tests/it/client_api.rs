@@ -258,8 +258,20 @@ async fn sequence_a_enrolls_a_new_user_inside_the_client() {
         Some(&cookie),
     )
     .await;
-    assert_eq!(again.status, StatusCode::BAD_REQUEST);
-    assert_eq!(again.body["error"], "user already activated");
+    assert_eq!(
+        again.status,
+        StatusCode::UNAUTHORIZED,
+        "the session ended with the enrollment: {}",
+        again.body
+    );
+    let more = call(
+        &app,
+        "enrollment/create_device",
+        json!({ "name": "second", "pubkey": key() }),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(more.status, StatusCode::UNAUTHORIZED, "{}", more.body);
     let reused = call(&app, "enrollment/start", json!({ "token": token }), None).await;
     assert_eq!(reused.status, StatusCode::UNAUTHORIZED);
 
@@ -275,7 +287,25 @@ async fn sequence_a_enrolls_a_new_user_inside_the_client() {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
-    assert_eq!(kinds, ["new-device", "welcome", "admin-notification"]);
+    // The weak password emailed one "finish in the browser" link (the bad phone did not
+    // send a second); finishing here revoked that link.
+    assert_eq!(
+        kinds,
+        [
+            "new-device",
+            "enrollment-unfinished",
+            "welcome",
+            "admin-notification"
+        ]
+    );
+    let live: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM token WHERE consumed_at IS NULL AND revoked_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(live, 0, "no link outlives the finished enrollment");
     assert!(
         !app.dump_database().contains(&polling),
         "polling tokens are stored hashed"
@@ -326,23 +356,26 @@ async fn sequence_b_activates_an_enrolled_users_desktop() {
         StatusCode::FORBIDDEN,
         "a desktop token never sets a password"
     );
-    let dup = call(
+    // A name the user already has gets a free suffix: the client would hide a 400.
+    let device = call(
         &app,
         "enrollment/create_device",
         json!({ "name": "old-laptop", "pubkey": key() }),
         Some(&cookie),
     )
     .await;
-    assert_eq!(dup.status, StatusCode::BAD_REQUEST);
-    let device = call(
+    assert_eq!(device.status, StatusCode::OK, "{}", device.body);
+    check_device_config(&device.body, &app, false);
+    assert_eq!(device.body["device"]["name"], "old-laptop-2");
+    // The desktop token registered its one device: the session is over.
+    let second = call(
         &app,
         "enrollment/create_device",
         json!({ "name": "new-laptop", "pubkey": key() }),
         Some(&cookie),
     )
     .await;
-    assert_eq!(device.status, StatusCode::OK, "{}", device.body);
-    check_device_config(&device.body, &app, false);
+    assert_eq!(second.status, StatusCode::UNAUTHORIZED, "{}", second.body);
     assert_eq!(
         device.body["configs"][0]["assigned_ip"],
         "10.10.0.3,fd00::3"
@@ -637,11 +670,42 @@ async fn every_error_case_answers_json() {
         .status,
         StatusCode::OK
     );
-    let dup = call(
+    let retry = call(
         &app,
         "enrollment/create_device",
         json!({ "name": "b", "pubkey": k }),
         Some(&cookie),
+    )
+    .await;
+    assert_eq!(
+        retry.status,
+        StatusCode::OK,
+        "the same key again is a retry"
+    );
+    assert_eq!(retry.body["device"]["name"], "a");
+    let other = call(
+        &app,
+        "enrollment/create_device",
+        json!({ "name": "b", "pubkey": key() }),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(
+        other.status,
+        StatusCode::BAD_REQUEST,
+        "one device per enrollment"
+    );
+    assert!(other.body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("already registered the device a")));
+    let other_user = app.add_user("anowak", "Anna", "Nowak").await;
+    let token = hand_over_token(&app, other_user, "enrollment").await;
+    let start = call(&app, "enrollment/start", json!({ "token": token }), None).await;
+    let dup = call(
+        &app,
+        "enrollment/create_device",
+        json!({ "name": "b", "pubkey": k }),
+        Some(&start.set_cookie()),
     )
     .await;
     assert_eq!(dup.status, StatusCode::BAD_REQUEST, "duplicate key");

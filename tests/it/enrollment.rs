@@ -509,7 +509,13 @@ async fn a_failing_last_step_writes_nothing() {
             &onramp::services::locations::generate_keypair().1,
         )
         .expect("key");
-        onramp::services::enrollment::add_device(&conn, other, "pc", &key, 0).expect("device");
+        let new = onramp::services::devices::NewDevice {
+            user_id: other,
+            name: "pc",
+            key: &key,
+            pending_token_id: None,
+        };
+        onramp::services::devices::add(&conn, &new, 10, 0).expect("device");
     }
     let id = app.add_user("jnowak", "Jan", "Nowak").await;
     let secret = hand_over_token(&app, id).await;
