@@ -146,17 +146,21 @@ pub enum UserStatus {
     Active,
     /// Active, no password yet.
     NotEnrolled,
+    /// Has a VPN device but no password: an enrollment in the desktop client ended
+    /// without one.
+    PasswordNotSet,
     /// Cannot log in or enroll.
     Disabled,
 }
 
 impl UserStatus {
     /// Derives the status from the stored flags.
-    pub fn of(is_active: bool, enrolled: bool) -> Self {
-        match (is_active, enrolled) {
-            (false, _) => Self::Disabled,
-            (true, true) => Self::Active,
-            (true, false) => Self::NotEnrolled,
+    pub fn of(is_active: bool, enrolled: bool, has_devices: bool) -> Self {
+        match (is_active, enrolled, has_devices) {
+            (false, _, _) => Self::Disabled,
+            (true, true, _) => Self::Active,
+            (true, false, true) => Self::PasswordNotSet,
+            (true, false, false) => Self::NotEnrolled,
         }
     }
 
@@ -165,6 +169,7 @@ impl UserStatus {
         match self {
             Self::Active => "Active",
             Self::NotEnrolled => "Not enrolled",
+            Self::PasswordNotSet => "Password not set",
             Self::Disabled => "Disabled",
         }
     }
@@ -295,8 +300,12 @@ mod tests {
 
     #[test]
     fn status() {
-        assert_eq!(UserStatus::of(true, true).label(), "Active");
-        assert_eq!(UserStatus::of(true, false).label(), "Not enrolled");
-        assert_eq!(UserStatus::of(false, true).label(), "Disabled");
+        assert_eq!(UserStatus::of(true, true, false).label(), "Active");
+        assert_eq!(UserStatus::of(true, false, false).label(), "Not enrolled");
+        assert_eq!(
+            UserStatus::of(true, false, true).label(),
+            "Password not set"
+        );
+        assert_eq!(UserStatus::of(false, true, true).label(), "Disabled");
     }
 }

@@ -58,10 +58,13 @@ pub struct Settings {
     pub smtp: SmtpSettings,
 }
 
-const DEFAULT_WELCOME: &str =
-    "## Welcome, {{ first_name }}!\n\nYour account **{{ username }}** is ready. \
-Connect to the VPN with the configuration from the previous step, then:\n\n\
-- read the company handbook,\n- say hello to your team.\n\n\
+/// Shown at the end of the browser wizard and as the desktop client's last page, so it
+/// must read well in both: it never points at "the previous step" of either.
+const DEFAULT_WELCOME: &str = "## Welcome, {{ first_name }}!\n\n\
+Your account **{{ username }}** is ready. Connect to the VPN whenever you need the company's \
+network: in the desktop client, choose the location and connect; on other devices, import \
+the WireGuard configuration you saved.\n\n\
+Next:\n\n- read the company handbook,\n- say hello to your team.\n\n\
 Questions? Write to {{ admin_first_name }} {{ admin_last_name }} at {{ admin_email }}.";
 
 /// The setting that caps devices per user.

@@ -7,14 +7,21 @@ use crate::domain::FieldError;
 use crate::services::users::{Total, UserListRow, UserPage, UserRow, PAGE_SIZE};
 use maud::{html, Markup};
 
-fn status_badge(user: &UserRow, pending_until: Option<i64>) -> Markup {
-    if let (true, false, Some(until)) = (user.is_active, user.is_enrolled(), pending_until) {
-        return html! { span class="badge badge-pending" { "Enrollment pending — expires " (super::format_time(until)) } };
+fn status_badge(row: &UserListRow) -> Markup {
+    let user = &row.user;
+    let status = UserStatus::of(user.is_active, user.is_enrolled(), row.device_count > 0);
+    match (status, row.pending_until) {
+        (UserStatus::NotEnrolled, Some(until)) => {
+            return html! { span class="badge badge-pending" { "Enrollment pending — expires " (super::format_time(until)) } };
+        }
+        (UserStatus::PasswordNotSet, Some(until)) => {
+            return html! { span class="badge badge-pending" { "Password not set — link valid until " (super::format_time(until)) } };
+        }
+        _ => {}
     }
-    let status = UserStatus::of(user.is_active, user.is_enrolled());
     let class = match status {
         UserStatus::Active => "badge badge-active",
-        UserStatus::NotEnrolled => "badge badge-notenrolled",
+        UserStatus::NotEnrolled | UserStatus::PasswordNotSet => "badge badge-notenrolled",
         UserStatus::Disabled => "badge badge-disabled",
     };
     html! { span class=(class) { (status.label()) } }
@@ -144,7 +151,7 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
             td { (u.username) }
             td { (u.first_name) " " (u.last_name) }
             td { (u.email) }
-            td { (status_badge(u, row.pending_until)) }
+            td { (status_badge(row)) }
             td class="num" { (row.device_count) }
             td class="menu-cell" {
                 div class="menu" data-menu {
@@ -248,7 +255,7 @@ pub fn action_menu_page(
         html! {
             div class="card stack" {
                 h1 { "Actions for " (user.username) }
-                p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(user, row.pending_until)) }
+                p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(row)) }
                 (action_menu(viewer, row, has_locations, true))
                 p { a href="/admin/users" { "Back to users" } }
             }

@@ -7,16 +7,16 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::Duration;
 
-const PASSWORD: &str = "plum orbit velvet river";
+pub(crate) const PASSWORD: &str = "plum orbit velvet river";
 
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Value,
 }
 
 impl Reply {
-    fn set_cookie(&self) -> String {
+    pub(crate) fn set_cookie(&self) -> String {
         self.headers
             .get_all("set-cookie")
             .iter()
@@ -28,7 +28,7 @@ impl Reply {
 }
 
 /// POSTs like the client: JSON, its two literal bogus header names, and the stored cookie.
-async fn call(app: &TestApp, path: &str, body: Value, cookie: Option<&str>) -> Reply {
+pub(crate) async fn call(app: &TestApp, path: &str, body: Value, cookie: Option<&str>) -> Reply {
     let client = reqwest::Client::new();
     let mut req = client
         .post(app.url(&format!("/api/v1/{path}")))
@@ -122,7 +122,7 @@ fn check_start(v: &Value, app: &TestApp) {
     assert_eq!(s["mfa_required"], false);
 }
 
-fn check_device_config(v: &Value, app: &TestApp, token_null: bool) {
+pub(crate) fn check_device_config(v: &Value, app: &TestApp, token_null: bool) {
     let d = &v["device"];
     assert!(
         is_int(&d["id"])
@@ -155,14 +155,14 @@ fn check_device_config(v: &Value, app: &TestApp, token_null: bool) {
     }
 }
 
-async fn setup() -> TestApp {
+pub(crate) async fn setup() -> TestApp {
     let mut app = TestApp::spawn().await;
     app.admin_login().await;
     add_location(&app, "Office", "10.10.0.1/24, fd00::1/64").await;
     app
 }
 
-fn key() -> String {
+pub(crate) fn key() -> String {
     onramp::services::locations::generate_keypair().1
 }
 

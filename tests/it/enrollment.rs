@@ -49,7 +49,7 @@ fn token_row(app: &TestApp, secret: &str) -> onramp::db::tokens::TokenRow {
 }
 
 /// Opens the link and presses "Start enrollment" in a fresh browser.
-async fn start(app: &TestApp, secret: &str) -> (TestApp, Page) {
+pub(crate) async fn start(app: &TestApp, secret: &str) -> (TestApp, Page) {
     let user = app.another_browser();
     let landing = user.get(&format!("/enroll?token={secret}")).await;
     assert_eq!(landing.status, StatusCode::OK, "{}", landing.body);
@@ -62,7 +62,7 @@ fn wizard_csrf(page: &Page) -> String {
     page.csrf_field().expect("wizard form has a CSRF field")
 }
 
-async fn step(user: &TestApp, path: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn step(user: &TestApp, path: &str, fields: &[(&str, &str)]) -> Page {
     let page = user.get("/enroll/wizard").await;
     let csrf = wizard_csrf(&page);
     let mut all = vec![("csrf_token", csrf.as_str())];
@@ -75,7 +75,7 @@ async fn add_location(app: &TestApp, addresses: &str) {
 }
 
 /// Walks welcome → verify → password, leaving the user on the VPN step.
-async fn walk_to_vpn(user: &TestApp) {
+pub(crate) async fn walk_to_vpn(user: &TestApp) {
     let welcome = user.get("/enroll/wizard").await;
     assert!(welcome.body.contains("Hello, Jan"), "{}", welcome.body);
     assert_eq!(
