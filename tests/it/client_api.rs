@@ -1,7 +1,7 @@
 //! The desktop client's request sequences A–E from CLIENT_API.md, sent exactly as the client
 //! sends them: JSON POSTs, the whole `Set-Cookie` line echoed back as `Cookie`, odd headers.
 
-use crate::helpers::{add_location, hand_over_token, TestApp};
+use crate::helpers::{add_location, hand_over_token, set_office_dns, TestApp};
 use onramp::clock::Clock;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -531,23 +531,7 @@ async fn sequence_e_polling_follows_location_changes_and_disabled_users() {
         ["Lab", "Office"],
         "a new location reaches the client"
     );
-    let edit = app
-        .post(
-            "/admin/locations/1/edit",
-            &[
-                ("name", "Office"),
-                ("addresses", "10.10.0.1/24, fd00::1/64"),
-                ("endpoint", "vpn.example.com"),
-                ("port", "51820"),
-                ("allowed_ips", "10.10.0.0/24"),
-                ("dns", "9.9.9.9"),
-                ("keepalive", "25"),
-                ("key_mode", "keep"),
-                ("public_key", ""),
-            ],
-        )
-        .await;
-    assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.body);
+    set_office_dns(&app, "9.9.9.9").await;
     let (_, body) = poll(&app).await;
     let office = body["device_config"]["configs"]
         .as_array()

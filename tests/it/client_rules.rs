@@ -4,7 +4,7 @@
 
 use crate::client_api::{call, check_device_config, key, setup, PASSWORD};
 use crate::enrollment::{start as browser_start, step, walk_to_vpn};
-use crate::helpers::{add_location, hand_over_token, TestApp};
+use crate::helpers::{add_location, hand_over_token, set_office_dns, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use time::Duration;
@@ -118,23 +118,7 @@ async fn dg_enrolls_with_an_empty_name_and_keeps_polling() {
     assert_eq!(p1, p2, "dg reconfigures whenever configs[0] differs");
 
     // A location change reaches the next poll.
-    let edit = app
-        .post(
-            "/admin/locations/1/edit",
-            &[
-                ("name", "Office"),
-                ("addresses", "10.10.0.1/24, fd00::1/64"),
-                ("endpoint", "vpn.example.com"),
-                ("port", "51820"),
-                ("allowed_ips", "10.10.0.0/24"),
-                ("dns", "9.9.9.9"),
-                ("keepalive", "25"),
-                ("key_mode", "keep"),
-                ("public_key", ""),
-            ],
-        )
-        .await;
-    assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.body);
+    set_office_dns(&app, "9.9.9.9").await;
     let (_, p3) = dg_poll(&dg, &app, &polling).await;
     assert_ne!(p3["device_config"]["configs"][0], configs[0]);
     assert_eq!(p3["device_config"]["configs"][0]["dns"], "9.9.9.9");

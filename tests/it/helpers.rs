@@ -283,6 +283,27 @@ pub async fn add_location(app: &TestApp, name: &str, addresses: &str) {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
 }
 
+/// Changes the DNS of location 1, "Office" (as `add_location` made it), through the form.
+pub async fn set_office_dns(app: &TestApp, dns: &str) {
+    let edit = app
+        .post(
+            "/admin/locations/1/edit",
+            &[
+                ("name", "Office"),
+                ("addresses", "10.10.0.1/24, fd00::1/64"),
+                ("endpoint", "vpn.example.com"),
+                ("port", "51820"),
+                ("allowed_ips", "10.10.0.0/24"),
+                ("dns", dns),
+                ("keepalive", "25"),
+                ("key_mode", "keep"),
+                ("public_key", ""),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.body);
+}
+
 /// Issues a token over the admin dialog (`enrollment` or `desktop`), handed over by the
 /// admin; returns the secret from the token card.
 pub async fn hand_over_token(app: &TestApp, user_id: i64, kind: &str) -> String {
