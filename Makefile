@@ -19,6 +19,8 @@ run: ## Build and serve http://localhost:8080 on ./onramp.db (prints the first a
 release: ## Build the release binary (target/release/onramp)
 	$(CARGO) build --release --locked
 
+# wireguard-tools without its recommends: they pull in a kernel image for the module, which
+# the tests never use, and installing one takes minutes.
 test-deps: ## Install what the tests need (chromium, chromedriver, wg) when run as root
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -27,7 +29,12 @@ test-deps: ## Install what the tests need (chromium, chromedriver, wg) when run 
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing test dependencies:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+			apt-get update -qq || exit 1; \
+			browser=$$(echo $$missing | tr ' ' '\n' | grep chromium | tr '\n' ' '); \
+			[ -z "$$browser" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$browser || exit 1; \
+			case "$$missing" in *wireguard-tools*) \
+				DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wireguard-tools || exit 1;; \
+			esac; \
 		else \
 			echo "The tests need:$$missing. Install them with:"; \
 			echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
