@@ -10,6 +10,7 @@ mod auth;
 mod cli;
 mod client_api;
 mod enrollment;
+mod hardening;
 mod health;
 mod locations;
 mod mail;
