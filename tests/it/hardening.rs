@@ -98,3 +98,154 @@ async fn ipv6_clients_are_limited_per_64() {
     let next_64 = login_from("2001:db8:1:3::1".into(), "other".into()).await;
     assert_eq!(next_64, StatusCode::UNAUTHORIZED, "another /64 has its own limit");
 }
+
+/// Opens the link in a fresh browser, starts, and walks to the password step.
+async fn wizard_at_password_step(app: &TestApp, secret: &str) -> TestApp {
+    let user = app.another_browser();
+    let res = user.post_raw("/enroll/start", &[("token", secret)]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(
+        wizard_step(&user, "/enroll/wizard/welcome", &[]).await,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        wizard_step(&user, "/enroll/wizard/verify", &[("phone", "")]).await,
+        StatusCode::SEE_OTHER
+    );
+    user
+}
+
+async fn wizard_step(user: &TestApp, path: &str, fields: &[(&str, &str)]) -> StatusCode {
+    let page = user.get("/enroll/wizard").await;
+    let csrf = page.csrf_field().expect("wizard form has a CSRF field");
+    let mut all = vec![("csrf_token", csrf.as_str())];
+    all.extend_from_slice(fields);
+    user.post_raw(path, &all).await.status
+}
+
+async fn try_password(user: &TestApp, password: &str) -> StatusCode {
+    wizard_step(
+        user,
+        "/enroll/wizard/password",
+        &[("password", password), ("password_repeat", password)],
+    )
+    .await
+}
+
+/// Failed wizard passwords are limited per session (10 per 15 minutes) and per address
+/// (10 per minute), like logins.
+#[tokio::test]
+async fn wizard_passwords_are_limited_per_session_and_per_address() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let jan = app.add_user("jnowak", "Jan", "Nowak").await;
+    let eva = app.add_user("ekowal", "Eva", "Kowal").await;
+    let jan_token = crate::helpers::hand_over_token(&app, jan, "enrollment").await;
+    let eva_token = crate::helpers::hand_over_token(&app, eva, "enrollment").await;
+    let jan_wizard = wizard_at_password_step(&app, &jan_token).await;
+    let eva_wizard = wizard_at_password_step(&app, &eva_token).await;
+    for _ in 0..10 {
+        assert_eq!(
+            try_password(&jan_wizard, "password1234").await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+    let limited = jan_wizard.get("/enroll/wizard").await;
+    let csrf = limited.csrf_field().expect("csrf");
+    let res = jan_wizard
+        .post_raw(
+            "/enroll/wizard/password",
+            &[
+                ("csrf_token", &csrf),
+                ("password", "plum orbit velvet river"),
+                ("password_repeat", "plum orbit velvet river"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}", res.body);
+    assert!(!res.header("retry-after").is_empty());
+    // Another session from the same address is limited too, for the rest of the minute.
+    assert_eq!(
+        try_password(&eva_wizard, "plum orbit velvet river").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.clock.advance(time::Duration::seconds(61));
+    assert_eq!(
+        try_password(&eva_wizard, "plum orbit velvet river").await,
+        StatusCode::SEE_OTHER,
+        "the address's minute is over"
+    );
+    assert_eq!(
+        try_password(&jan_wizard, "plum orbit velvet river").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the session's 15 minutes are not"
+    );
+}
+
+/// Opening a link counts in the per-address start limit, and bad links are audited as one
+/// row per address that counts them.
+#[tokio::test]
+async fn opening_links_is_limited_and_failures_are_audited_once() {
+    let app = TestApp::spawn().await;
+    for i in 0..10 {
+        let page = app.get(&format!("/enroll?token=guess{i}")).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+    }
+    let limited = app.get("/enroll?token=guess10").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!limited.header("retry-after").is_empty());
+    let start = app.post_raw("/enroll/start", &[("token", "guess11")]).await;
+    assert_eq!(start.status, StatusCode::TOO_MANY_REQUESTS, "one limit for both");
+    let conn = app.state.db.conn().expect("conn");
+    let rows = onramp::db::audit::recent(&conn, Some("token.invalid"), 100).expect("audit");
+    assert_eq!(rows.len(), 1, "one row, not one per request");
+    let detail = rows[0].detail.as_deref().unwrap_or("");
+    assert!(detail.contains("10 times"), "{detail}");
+}
+
+/// Control characters, terminal escapes and bidi overrides from a login name are stored and
+/// shown as visible escapes, and a 15 KB name is cut.
+#[tokio::test]
+async fn the_audit_log_neutralises_what_clients_send() {
+    let mut app = TestApp::spawn().await;
+    let evil = format!("\u{1b}[2J\u{202E}nimda{}", "x".repeat(15_000));
+    assert_eq!(
+        app.login_as(&evil, "wrong password here").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let conn = app.state.db.conn().expect("conn");
+    let rows = onramp::db::audit::recent(&conn, Some("login.failure"), 10).expect("audit");
+    let target = rows[0].target.clone().expect("target");
+    assert!(target.starts_with("\\u{1B}[2j\\u{202E}nimda"), "{target}");
+    assert!(target.chars().count() <= 130, "{} characters", target.len());
+    drop(conn);
+    app.admin_login().await;
+    let page = app.get("/admin/audit").await;
+    assert!(page.body.contains("\\u{1B}[2j\\u{202E}nimda"));
+    assert!(!page.body.contains('\u{1b}') && !page.body.contains('\u{202E}'));
+}
+
+/// Bidi overrides are refused in names and device names.
+#[tokio::test]
+async fn bidi_overrides_are_refused_in_names_and_device_names() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let res = app
+        .post(
+            "/admin/users",
+            &[
+                ("username", "jnowak"),
+                ("first_name", "Jan\u{202E}kcaj"),
+                ("last_name", "Nowak"),
+                ("email", "jnowak@example.com"),
+                ("phone", ""),
+                ("use_enrollment", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.user_count(), 1);
+    assert!(onramp::services::enrollment::parse_device_name("laptop\u{202E}exe.txt").is_err());
+    assert!(onramp::services::enrollment::parse_device_name("laptop\u{2067}x").is_err());
+    assert!(onramp::services::enrollment::parse_device_name("Zoë's laptop").is_ok());
+}
