@@ -25,6 +25,10 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The first admin's username, names, email and the default instance name: a password made
+/// from them is easy to guess.
+const FIRST_ADMIN_CONTEXT: &[&str] = &["admin", "Onramp", "Admin", "admin@localhost", "onramp"];
+
 /// A value that must never be printed.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -133,7 +137,9 @@ impl Config {
         let admin_password = match raw.admin_password.as_deref() {
             None | Some("") => None,
             Some(p) => {
-                crate::domain::password::check_length(p)
+                // The same policy as every other password, with the first admin's own names
+                // (see services::bootstrap) as the words that make it guessable.
+                crate::domain::password::Password::new(p, FIRST_ADMIN_CONTEXT)
                     .map_err(|e| bad("ONRAMP_ADMIN_PASSWORD", e.to_string()))?;
                 Some(Secret::new(p))
             }
@@ -395,6 +401,17 @@ mod tests {
         assert_eq!(e.variable, "ONRAMP_SMTP_URL");
         let e = Config::from_raw(&raw(&["--admin-password", "short"])).unwrap_err();
         assert_eq!(e.variable, "ONRAMP_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn the_admin_password_follows_the_password_policy() {
+        for weak in ["password1234", "aaaaaaaaaaaa", "onrampadmin2024"] {
+            let e = Config::from_raw(&raw(&["--admin-password", weak])).unwrap_err();
+            assert_eq!(e.variable, "ONRAMP_ADMIN_PASSWORD", "{weak}");
+            assert!(e.to_string().starts_with("ONRAMP_ADMIN_PASSWORD: "), "{e}");
+        }
+        let ok = Config::from_raw(&raw(&["--admin-password", "plum orbit velvet river"]));
+        assert!(ok.is_ok());
     }
 
     #[test]

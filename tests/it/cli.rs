@@ -117,3 +117,19 @@ fn migrate_backup_and_reset_admin_password() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
+
+#[test]
+fn a_weak_admin_password_stops_the_start_and_names_the_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for weak in ["password1234", "aaaaaaaaaaaa"] {
+        let out = onramp()
+            .env("ONRAMP_DATABASE", dir.path().join("onramp.db"))
+            .env("ONRAMP_ADMIN_PASSWORD", weak)
+            .arg("migrate")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{weak} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("ONRAMP_ADMIN_PASSWORD"), "{err}");
+    }
+}

@@ -249,3 +249,28 @@ async fn bidi_overrides_are_refused_in_names_and_device_names() {
     assert!(onramp::services::enrollment::parse_device_name("laptop\u{2067}x").is_err());
     assert!(onramp::services::enrollment::parse_device_name("Zoë's laptop").is_ok());
 }
+
+/// What the address field accepts is what the mail sender can deliver.
+#[tokio::test]
+async fn addresses_the_sender_refuses_are_refused_at_input() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    for (i, email) in ["\"x y\"@example.com", "a@[127.0.0.1]"].iter().enumerate() {
+        let username = format!("user{i}");
+        let res = app
+            .post(
+                "/admin/users",
+                &[
+                    ("username", username.as_str()),
+                    ("first_name", "Jan"),
+                    ("last_name", "Nowak"),
+                    ("email", email),
+                    ("phone", ""),
+                    ("use_enrollment", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{email}");
+    }
+    assert_eq!(app.user_count(), 1);
+}
