@@ -70,6 +70,7 @@ impl Application {
                 .configure(web::configure)
                 .default_service(actix_web::web::to(web::not_found))
                 .wrap(from_fn(web::catch_panics))
+                .wrap(from_fn(web::head_as_get))
                 .wrap(web::security_headers(https))
                 .wrap(Compress::default())
         })

@@ -6,7 +6,9 @@ use crate::services::client_api::{self as svc, ApiError};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -26,6 +28,7 @@ pub fn scope() -> actix_web::Scope<
     >,
 > {
     web::scope("/api/v1")
+        .wrap(from_fn(refuse_browser_requests))
         .wrap(
             DefaultHeaders::new()
                 .add(("defguard-core-version", API_VERSION))
@@ -43,7 +46,7 @@ pub fn scope() -> actix_web::Scope<
                             "request body too large".to_owned()
                         }
                         actix_web::error::JsonPayloadError::Deserialize(e) => {
-                            format!("invalid request: {e}")
+                            parse_failure(e)
                         }
                         _ => "the body must be JSON".to_owned(),
                     };
@@ -89,6 +92,74 @@ pub fn scope() -> actix_web::Scope<
                 retry_after: None,
             })
         }))
+}
+
+/// What a body that is JSON but not the expected request is told. serde's own message can
+/// quote the input (`invalid type: integer `5``), so only a missing field, whose name comes
+/// from onramp, is named.
+fn parse_failure(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.strip_prefix("missing field ") {
+        Some(rest) if e.is_data() => format!(
+            "invalid request: missing field {}",
+            rest.split(" at line").next().unwrap_or(rest)
+        ),
+        _ if e.is_data() => "invalid request: a field has the wrong type or value".to_owned(),
+        _ => "the body must be JSON".to_owned(),
+    }
+}
+
+/// Refuses what the desktop client never sends but a web page can: a POST whose body is not
+/// declared `application/json` (a page can send `text/plain` JSON without asking the server
+/// first) answers 415, and a request a browser marks `Sec-Fetch-Site: cross-site`, or whose
+/// `Origin` is not onramp's own, answers 403. Without this any page visited behind the same
+/// NAT could spend the per-address limits of the token endpoints.
+async fn refuse_browser_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let refusal = {
+        let headers = req.headers();
+        let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        let own_origin = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| origin_of(&s.config.public_url).to_owned());
+        let foreign_origin = text(header::ORIGIN)
+            .is_some_and(|o| own_origin.as_deref().is_none_or(|own| !o.eq_ignore_ascii_case(own)));
+        let json = text(header::CONTENT_TYPE)
+            .and_then(|t| t.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+        if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site")
+            || foreign_origin
+        {
+            Some(ApiError {
+                status: 403,
+                message: "cross-site requests are refused".into(),
+                retry_after: None,
+            })
+        } else if req.method() == actix_web::http::Method::POST && !json {
+            Some(ApiError {
+                status: 415,
+                message: "send the body as JSON with Content-Type: application/json".into(),
+                retry_after: None,
+            })
+        } else {
+            None
+        }
+    };
+    match refusal {
+        Some(e) => Ok(req.into_response(error(e)).map_into_right_body()),
+        None => next.call(req).await.map(ServiceResponse::map_into_left_body),
+    }
+}
+
+/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+fn origin_of(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url[start..].find('/') {
+        Some(end) => &url[..start + end],
+        None => url,
+    }
 }
 
 /// `{"error": …}` with the error's status.

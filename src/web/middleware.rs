@@ -4,6 +4,7 @@
 use crate::error::AppError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{DefaultHeaders, Next};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -45,4 +46,17 @@ pub async fn catch_panics(
             Err(AppError::internal(anyhow::anyhow!("handler panicked")).into())
         }
     }
+}
+
+/// Answers `HEAD` wherever `GET` works. Routes are registered for GET; a HEAD is routed as a
+/// GET, and the HTTP layer, which remembers the request was a HEAD, sends the headers only.
+/// GET handlers change nothing, so neither does a HEAD.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }

@@ -274,3 +274,79 @@ async fn addresses_the_sender_refuses_are_refused_at_input() {
     }
     assert_eq!(app.user_count(), 1);
 }
+
+/// The client API takes only `application/json` POSTs and refuses what browsers mark as
+/// cross-site, so a web page cannot spend its per-address limits.
+#[tokio::test]
+async fn the_client_api_refuses_what_only_web_pages_send() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::new();
+    let post = |content_type: &'static str, extra: Option<(&'static str, String)>| {
+        let mut req = client
+            .post(app.url("/api/v1/enrollment/start"))
+            .header("Content-Type", content_type)
+            .body(r#"{"token": "x"}"#);
+        if let Some((name, value)) = extra {
+            req = req.header(name, value);
+        }
+        async move {
+            let res = req.send().await.expect("POST");
+            let status = res.status();
+            let body: serde_json::Value = res.json().await.expect("JSON error");
+            assert!(body["error"].is_string(), "{body}");
+            status
+        }
+    };
+    assert_eq!(post("text/plain", None).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        post("application/x-www-form-urlencoded", None).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let cross = Some(("Sec-Fetch-Site", "cross-site".to_owned()));
+    assert_eq!(post("application/json", cross).await, StatusCode::FORBIDDEN);
+    let origin = Some(("Origin", "https://evil.example".to_owned()));
+    assert_eq!(post("application/json", origin).await, StatusCode::FORBIDDEN);
+    // None of those counted: the client still has its ten attempts.
+    for _ in 0..10 {
+        assert_eq!(
+            post("application/json; charset=utf-8", None).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+/// Errors never quote the input or the parser.
+#[tokio::test]
+async fn errors_do_not_echo_parser_internals() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let page = app.get("/admin/users/%3Cscript%3E/edit").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        !page.body.contains("can not parse") && !page.body.contains("&lt;script"),
+        "{}",
+        page.body
+    );
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/poll"))
+        .header("Content-Type", "application/json")
+        .body(r#"{"token": 31337133713371337}"#)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body = res.text().await.expect("body");
+    assert!(!body.contains("31337133713371337"), "{body}");
+}
+
+/// HEAD answers wherever GET does, with the headers and no body.
+#[tokio::test]
+async fn head_works_wherever_get_does() {
+    let app = TestApp::spawn().await;
+    for path in ["/health", "/admin/login", "/api/v1/info", "/enroll"] {
+        let res = app.client.head(app.url(path)).send().await.expect("HEAD");
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        assert!(res.headers().contains_key("content-security-policy"), "{path}");
+        assert!(res.bytes().await.expect("body").is_empty(), "{path}");
+    }
+}
