@@ -21,6 +21,7 @@ fn init_tracing(json: bool) {
 }
 
 fn main() -> ExitCode {
+    onramp::os::restrict_new_files();
     let cli = Cli::parse();
     let config = match Config::from_raw(&cli.settings) {
         Ok(c) => c,
@@ -78,7 +79,9 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
 }
 
 fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
-    if file.exists() {
+    // symlink_metadata, not exists(): a dangling symlink "does not exist" but VACUUM INTO
+    // would write the secrets wherever it points.
+    if file.symlink_metadata().is_ok() {
         anyhow::bail!("{} already exists; choose a new file name", file.display());
     }
     if !config.database.exists() {
@@ -86,6 +89,17 @@ fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             "there is no database at {} (ONRAMP_DATABASE)",
             config.database.display()
         );
+    }
+    // Created here, empty, owner-only and exclusively (O_EXCL refuses a symlink put there
+    // meanwhile); VACUUM INTO then fills the empty file and keeps its mode.
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
     }
     let conn = rusqlite::Connection::open(&config.database)?;
     db::configure(&conn)?;

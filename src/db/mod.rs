@@ -52,6 +52,7 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        restrict_files(path)?;
         let open = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -112,6 +113,29 @@ impl Db {
         .await
         .map_err(AppError::internal)?
     }
+}
+
+/// Creates the database file readable by its owner only, before SQLite creates it with the
+/// process umask, and narrows the modes of an existing database and its `-wal`/`-shm` files
+/// (SQLite gives those the database file's mode). The file holds secrets: the gateway
+/// private keys, the SMTP password and password hashes.
+pub fn restrict_files(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.is_file() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(
+                |e| anyhow::anyhow!("cannot make {} private: {e}", file.display()),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` in a `BEGIN IMMEDIATE` transaction on `conn`; commits on `Ok`.

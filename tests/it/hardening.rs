@@ -350,3 +350,20 @@ async fn head_works_wherever_get_does() {
         assert!(res.bytes().await.expect("body").is_empty(), "{path}");
     }
 }
+
+/// The database and its `-wal` and `-shm` files are readable by their owner only, whatever
+/// the umask (the test process keeps its own).
+#[tokio::test]
+async fn the_database_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let db = app.state.config.database.display().to_string();
+    for file in [db.clone(), format!("{db}-wal"), format!("{db}-shm"), format!("{db}.key")] {
+        let mode = std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+}
