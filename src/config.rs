@@ -116,7 +116,14 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Emit JSON log lines.
     pub log_json: bool,
+    /// Longest a client may take to send a whole request body; a slower one gets 408 and its
+    /// connection is closed, so slow senders cannot hold connections. Not a setting: 15 s
+    /// (a 16 KiB form over the slowest link still fits); tests shorten it.
+    pub body_timeout: std::time::Duration,
 }
+
+/// Default of [`Config::body_timeout`].
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Config {
     /// Validates raw settings.
@@ -175,6 +182,7 @@ impl Config {
             smtp,
             trusted_proxies: parse_proxies(&raw.trusted_proxies)?,
             log_json,
+            body_timeout: BODY_TIMEOUT,
         })
     }
 
@@ -196,6 +204,7 @@ impl Config {
             smtp: None,
             trusted_proxies: Vec::new(),
             log_json: false,
+            body_timeout: BODY_TIMEOUT,
         }
     }
 }

@@ -48,6 +48,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    let descriptors = onramp::os::raise_descriptor_limit();
+    tracing::debug!(descriptors, "open-file limit");
     let listen = config.listen;
     let public_url = config.public_url.clone();
     let (state, boot) = startup::build_state(config, Arc::new(SystemClock))?;

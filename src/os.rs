@@ -28,5 +28,10 @@ pub fn raise_descriptor_limit() -> u64 {
             tracing::warn!(error = %e, "could not raise the open-file limit");
         }
     }
+    descriptor_limit()
+}
+
+/// The soft limit on open descriptors in force (`u64::MAX` for unlimited).
+pub fn descriptor_limit() -> u64 {
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }

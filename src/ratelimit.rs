@@ -186,7 +186,11 @@ mod tests {
             assert!(rl.hit("b", 3, w, t0).is_ok());
         }
         assert!(rl.reserve(&[("a", 3, w), ("b", 3, w)], t0).is_err());
-        assert_eq!(rl.count("a", w, t0), 0, "a refused reservation leaves nothing");
+        assert_eq!(
+            rl.count("a", w, t0),
+            0,
+            "a refused reservation leaves nothing"
+        );
         assert!(rl.reserve(&[("a", 3, w), ("c", 3, w)], t0).is_ok());
         assert_eq!(rl.count("a", w, t0), 1);
         rl.refund("a", t0);

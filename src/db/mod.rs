@@ -130,9 +130,8 @@ pub fn restrict_files(path: &Path) -> anyhow::Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
         if file.is_file() {
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).map_err(
-                |e| anyhow::anyhow!("cannot make {} private: {e}", file.display()),
-            )?;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| anyhow::anyhow!("cannot make {} private: {e}", file.display()))?;
         }
     }
     Ok(())

@@ -263,7 +263,11 @@ mod tests {
 
     #[test]
     fn emails() {
-        for ok in ["jan@example.com", "jan.nowak+vpn@mail.example.co.uk", "o'brien@example.ie"] {
+        for ok in [
+            "jan@example.com",
+            "jan.nowak+vpn@mail.example.co.uk",
+            "o'brien@example.ie",
+        ] {
             assert!(Email::parse("e", ok).is_ok(), "{ok}");
             let to: lettre::message::Mailbox = ok.parse().unwrap();
             assert_eq!(to.email.to_string(), ok);

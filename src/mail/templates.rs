@@ -308,15 +308,27 @@ mod tests {
 
     #[test]
     fn device_names_cannot_become_links() {
-        assert_eq!(inert("https://evil.example/login"), "https[:]//evil[.]example/login");
+        assert_eq!(
+            inert("https://evil.example/login"),
+            "https[:]//evil[.]example/login"
+        );
         assert_eq!(inert("www.evil.example"), "www[.]evil[.]example");
         assert_eq!(inert("Jan's laptop. Old one."), "Jan's laptop. Old one.");
         for mail in [
-            admin_notification("a@example.com", "Jan Nowak", "jnowak", "Acme", Some("https://evil.example/x")),
+            admin_notification(
+                "a@example.com",
+                "Jan Nowak",
+                "jnowak",
+                "Acme",
+                Some("https://evil.example/x"),
+            ),
             new_device_email("j@example.com", "Acme", "www.evil.example", "key", &[]),
         ] {
             for part in [&mail.text, &mail.html] {
-                assert!(!part.contains("://evil") && !part.contains("evil.example"), "{part}");
+                assert!(
+                    !part.contains("://evil") && !part.contains("evil.example"),
+                    "{part}"
+                );
                 assert!(!part.contains("<a "), "{part}");
             }
         }

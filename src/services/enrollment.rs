@@ -117,7 +117,12 @@ pub async fn check_link(
     let now_t = state.now();
     state
         .limits
-        .hit(&start_key(actor), START_LIMIT, time::Duration::minutes(1), now_t)
+        .hit(
+            &start_key(actor),
+            START_LIMIT,
+            time::Duration::minutes(1),
+            now_t,
+        )
         .map_err(AppError::RateLimited)?;
     let now = now_t.unix_timestamp();
     let kind = if secret.len() > 64 {
@@ -144,7 +149,12 @@ pub async fn check_link(
             .write(move |tx| {
                 let mut e = actor.event(now, "token.invalid", None);
                 e.detail = Some(&detail);
-                Ok(audit::insert_or_update_recent(tx, &e, since, "enrollment link refused when opened")?)
+                Ok(audit::insert_or_update_recent(
+                    tx,
+                    &e,
+                    since,
+                    "enrollment link refused when opened",
+                )?)
             })
             .await?;
     }
@@ -177,7 +187,12 @@ pub async fn start(state: &AppState, actor: &Actor, secret: &str) -> Result<Stri
     let now_t = state.now();
     state
         .limits
-        .hit(&start_key(actor), START_LIMIT, time::Duration::minutes(1), now_t)
+        .hit(
+            &start_key(actor),
+            START_LIMIT,
+            time::Duration::minutes(1),
+            now_t,
+        )
         .map_err(StartError::RateLimited)?;
     let now = now_t.unix_timestamp();
     let window = state.config.enrollment_session_ttl.whole_seconds();
@@ -462,7 +477,11 @@ pub async fn submit_password(
         .limits
         .reserve(
             &[
-                (&session_key, PASSWORD_SESSION_FAILURES, PASSWORD_SESSION_WINDOW),
+                (
+                    &session_key,
+                    PASSWORD_SESSION_FAILURES,
+                    PASSWORD_SESSION_WINDOW,
+                ),
                 (&ip_key, PASSWORD_IP_FAILURES, PASSWORD_IP_WINDOW),
             ],
             now_t,

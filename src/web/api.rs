@@ -4,10 +4,10 @@
 use super::request::actor;
 use crate::services::client_api::{self as svc, ApiError};
 use crate::state::AppState;
-use actix_web::cookie::{Cookie, SameSite};
-use actix_web::http::{header, StatusCode};
 use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -45,9 +45,7 @@ pub fn scope() -> actix_web::Scope<
                         | actix_web::error::JsonPayloadError::Overflow { .. } => {
                             "request body too large".to_owned()
                         }
-                        actix_web::error::JsonPayloadError::Deserialize(e) => {
-                            parse_failure(e)
-                        }
+                        actix_web::error::JsonPayloadError::Deserialize(e) => parse_failure(e),
                         _ => "the body must be JSON".to_owned(),
                     };
                     actix_web::error::InternalError::from_response(
@@ -124,8 +122,11 @@ async fn refuse_browser_requests(
         let own_origin = req
             .app_data::<web::Data<AppState>>()
             .map(|s| origin_of(&s.config.public_url).to_owned());
-        let foreign_origin = text(header::ORIGIN)
-            .is_some_and(|o| own_origin.as_deref().is_none_or(|own| !o.eq_ignore_ascii_case(own)));
+        let foreign_origin = text(header::ORIGIN).is_some_and(|o| {
+            own_origin
+                .as_deref()
+                .is_none_or(|own| !o.eq_ignore_ascii_case(own))
+        });
         let json = text(header::CONTENT_TYPE)
             .and_then(|t| t.split(';').next())
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
@@ -149,7 +150,10 @@ async fn refuse_browser_requests(
     };
     match refusal {
         Some(e) => Ok(req.into_response(error(e)).map_into_right_body()),
-        None => next.call(req).await.map(ServiceResponse::map_into_left_body),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
 }
 

@@ -176,7 +176,7 @@ pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))
 }
 
-pub use middleware::{catch_panics, head_as_get, security_headers};
+pub use middleware::{catch_panics, head_as_get, read_body_in_time, security_headers};
 
 /// Decodes `body` as every form, query and JSON body the server accepts, the way the
 /// extractors do; for the fuzzers (`make fuzz`), which check that no input panics.

@@ -154,7 +154,11 @@ fn the_database_and_backups_are_private_and_backups_refuse_symlinks() {
     assert_eq!(mode(&db), 0o600, "database");
     let copy = dir.path().join("copy.db");
     let out = run(&["backup".as_ref(), copy.as_os_str()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(mode(&copy), 0o600, "backup");
 
     // A symlink, dangling or not, is never written through.

@@ -54,10 +54,7 @@ async fn two_hundred_parallel_logins_check_at_most_ten_passwords() {
     assert!(verified <= 10, "{verified} passwords were checked");
     assert_eq!(verified + refused, 200);
     let actions = app.audit_actions();
-    let hashed = actions
-        .iter()
-        .filter(|a| a.starts_with("login."))
-        .count();
+    let hashed = actions.iter().filter(|a| a.starts_with("login.")).count();
     assert_eq!(hashed, verified, "every checked password is audited");
 }
 
@@ -96,7 +93,11 @@ async fn ipv6_clients_are_limited_per_64() {
     let same_64 = login_from("2001:db8:1:2:ffff::1".into(), "other".into()).await;
     assert_eq!(same_64, StatusCode::TOO_MANY_REQUESTS, "same /64");
     let next_64 = login_from("2001:db8:1:3::1".into(), "other".into()).await;
-    assert_eq!(next_64, StatusCode::UNAUTHORIZED, "another /64 has its own limit");
+    assert_eq!(
+        next_64,
+        StatusCode::UNAUTHORIZED,
+        "another /64 has its own limit"
+    );
 }
 
 /// Opens the link in a fresh browser, starts, and walks to the password step.
@@ -195,7 +196,11 @@ async fn opening_links_is_limited_and_failures_are_audited_once() {
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(!limited.header("retry-after").is_empty());
     let start = app.post_raw("/enroll/start", &[("token", "guess11")]).await;
-    assert_eq!(start.status, StatusCode::TOO_MANY_REQUESTS, "one limit for both");
+    assert_eq!(
+        start.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "one limit for both"
+    );
     let conn = app.state.db.conn().expect("conn");
     let rows = onramp::db::audit::recent(&conn, Some("token.invalid"), 100).expect("audit");
     assert_eq!(rows.len(), 1, "one row, not one per request");
@@ -297,7 +302,10 @@ async fn the_client_api_refuses_what_only_web_pages_send() {
             status
         }
     };
-    assert_eq!(post("text/plain", None).await, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        post("text/plain", None).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
     assert_eq!(
         post("application/x-www-form-urlencoded", None).await,
         StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -305,7 +313,10 @@ async fn the_client_api_refuses_what_only_web_pages_send() {
     let cross = Some(("Sec-Fetch-Site", "cross-site".to_owned()));
     assert_eq!(post("application/json", cross).await, StatusCode::FORBIDDEN);
     let origin = Some(("Origin", "https://evil.example".to_owned()));
-    assert_eq!(post("application/json", origin).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post("application/json", origin).await,
+        StatusCode::FORBIDDEN
+    );
     // None of those counted: the client still has its ten attempts.
     for _ in 0..10 {
         assert_eq!(
@@ -346,7 +357,10 @@ async fn head_works_wherever_get_does() {
     for path in ["/health", "/admin/login", "/api/v1/info", "/enroll"] {
         let res = app.client.head(app.url(path)).send().await.expect("HEAD");
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        assert!(res.headers().contains_key("content-security-policy"), "{path}");
+        assert!(
+            res.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
         assert!(res.bytes().await.expect("body").is_empty(), "{path}");
     }
 }
@@ -359,11 +373,73 @@ async fn the_database_files_are_private() {
     let mut app = TestApp::spawn().await;
     app.admin_login().await;
     let db = app.state.config.database.display().to_string();
-    for file in [db.clone(), format!("{db}-wal"), format!("{db}-shm"), format!("{db}.key")] {
+    for file in [
+        db.clone(),
+        format!("{db}-wal"),
+        format!("{db}-shm"),
+        format!("{db}.key"),
+    ] {
         let mode = std::fs::metadata(&file)
             .unwrap_or_else(|e| panic!("{file}: {e}"))
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{file}");
+    }
+}
+
+/// A body sent a byte at a time gets 408 once the body timeout passes, and `/health` keeps
+/// answering while 50 such connections are open. (`make faults` floods 1,100 connections
+/// against the release binary.)
+#[tokio::test]
+async fn slow_bodies_are_cut_off_and_health_keeps_answering() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|c| c.body_timeout = std::time::Duration::from_secs(1)).await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let addr = addr.clone();
+        slow.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            conn.write_all(
+                b"POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
+            )
+            .await
+            .expect("head");
+            let mut answer = Vec::new();
+            for _ in 0..40 {
+                if conn.write_all(b"a").await.is_err() {
+                    break;
+                }
+                let mut buf = [0u8; 512];
+                match tokio::time::timeout(
+                    std::time::Duration::from_millis(200),
+                    conn.read(&mut buf),
+                )
+                .await
+                {
+                    Ok(Ok(0)) | Ok(Err(_)) => break,
+                    Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+                    Err(_) => {}
+                }
+                if !answer.is_empty() {
+                    break;
+                }
+            }
+            (String::from_utf8_lossy(&answer).to_string(), started.elapsed())
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = Instant::now();
+    assert_eq!(app.get("/health").await.status, StatusCode::OK);
+    let health = started.elapsed();
+    assert!(health.as_millis() < 500, "/health took {health:?}");
+    for h in slow {
+        let (answer, took) = h.await.expect("join");
+        assert!(
+            answer.starts_with("HTTP/1.1 408"),
+            "after {took:?}: {answer:?}"
+        );
+        assert!(took.as_secs_f64() < 3.0, "cut off after {took:?}");
     }
 }
