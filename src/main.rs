@@ -94,15 +94,8 @@ fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     }
     // Created here, empty, owner-only and exclusively (O_EXCL refuses a symlink put there
     // meanwhile); VACUUM INTO then fills the empty file and keeps its mode.
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(file)
-            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
-    }
+    db::create_private(file, true)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
     let conn = rusqlite::Connection::open(&config.database)?;
     db::configure(&conn)?;
     let target = file

@@ -120,12 +120,8 @@ impl Db {
 /// (SQLite gives those the database file's mode). The file holds secrets: the gateway
 /// private keys, the SMTP password and password hashes.
 pub fn restrict_files(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
+    use std::os::unix::fs::PermissionsExt;
+    create_private(path, false)
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
     for suffix in ["", "-wal", "-shm"] {
         let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
@@ -135,6 +131,20 @@ pub fn restrict_files(path: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Creates `path` readable and writable by its owner only, if it is not there; with
+/// `exclusive`, fails when anything (a symlink included) is there already.
+pub fn create_private(path: &Path, exclusive: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).mode(0o600);
+    if exclusive {
+        options.create_new(true);
+    } else {
+        options.create(true);
+    }
+    options.open(path).map(drop)
 }
 
 /// Runs `f` in a `BEGIN IMMEDIATE` transaction on `conn`; commits on `Ok`.

@@ -25,8 +25,12 @@ const PASSWORD_SESSION_WINDOW: time::Duration = time::Duration::minutes(15);
 const PASSWORD_IP_FAILURES: usize = 10;
 const PASSWORD_IP_WINDOW: time::Duration = time::Duration::minutes(1);
 
-fn start_key(actor: &Actor) -> String {
-    format!("enroll-start:{}", actor.limit_key())
+/// Counts one start or link open from the actor's address; `Err(seconds)` when over the limit.
+fn count_start(state: &AppState, actor: &Actor, now: time::OffsetDateTime) -> Result<(), u64> {
+    let key = format!("enroll-start:{}", actor.limit_key());
+    state
+        .limits
+        .hit(&key, START_LIMIT, time::Duration::minutes(1), now)
 }
 
 /// The wizard's steps, in order.
@@ -115,15 +119,7 @@ pub async fn check_link(
     secret: String,
 ) -> Result<LinkKind, AppError> {
     let now_t = state.now();
-    state
-        .limits
-        .hit(
-            &start_key(actor),
-            START_LIMIT,
-            time::Duration::minutes(1),
-            now_t,
-        )
-        .map_err(AppError::RateLimited)?;
+    count_start(state, actor, now_t).map_err(AppError::RateLimited)?;
     let now = now_t.unix_timestamp();
     let kind = if secret.len() > 64 {
         LinkKind::Invalid
@@ -185,15 +181,7 @@ impl From<AppError> for StartError {
 /// session with the same deadline and ends the older one.
 pub async fn start(state: &AppState, actor: &Actor, secret: &str) -> Result<String, StartError> {
     let now_t = state.now();
-    state
-        .limits
-        .hit(
-            &start_key(actor),
-            START_LIMIT,
-            time::Duration::minutes(1),
-            now_t,
-        )
-        .map_err(StartError::RateLimited)?;
+    count_start(state, actor, now_t).map_err(StartError::RateLimited)?;
     let now = now_t.unix_timestamp();
     let window = state.config.enrollment_session_ttl.whole_seconds();
     let secret = secret.trim().to_owned();
