@@ -25,6 +25,10 @@ fn bad(variable: &'static str, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The first admin's username, names, email and the default instance name: a password made
+/// from them is easy to guess.
+const FIRST_ADMIN_CONTEXT: &[&str] = &["admin", "Onramp", "Admin", "admin@localhost", "onramp"];
+
 /// A value that must never be printed.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -112,7 +116,14 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// Emit JSON log lines.
     pub log_json: bool,
+    /// Longest a client may take to send a whole request body; a slower one gets 408 and its
+    /// connection is closed, so slow senders cannot hold connections. Not a setting: 15 s
+    /// (a 16 KiB form over the slowest link still fits); tests shorten it.
+    pub body_timeout: std::time::Duration,
 }
+
+/// Default of [`Config::body_timeout`].
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Config {
     /// Validates raw settings.
@@ -133,7 +144,9 @@ impl Config {
         let admin_password = match raw.admin_password.as_deref() {
             None | Some("") => None,
             Some(p) => {
-                crate::domain::password::check_length(p)
+                // The same policy as every other password, with the first admin's own names
+                // (see services::bootstrap) as the words that make it guessable.
+                crate::domain::password::Password::new(p, FIRST_ADMIN_CONTEXT)
                     .map_err(|e| bad("ONRAMP_ADMIN_PASSWORD", e.to_string()))?;
                 Some(Secret::new(p))
             }
@@ -169,6 +182,7 @@ impl Config {
             smtp,
             trusted_proxies: parse_proxies(&raw.trusted_proxies)?,
             log_json,
+            body_timeout: BODY_TIMEOUT,
         })
     }
 
@@ -190,6 +204,7 @@ impl Config {
             smtp: None,
             trusted_proxies: Vec::new(),
             log_json: false,
+            body_timeout: BODY_TIMEOUT,
         }
     }
 }
@@ -395,6 +410,17 @@ mod tests {
         assert_eq!(e.variable, "ONRAMP_SMTP_URL");
         let e = Config::from_raw(&raw(&["--admin-password", "short"])).unwrap_err();
         assert_eq!(e.variable, "ONRAMP_ADMIN_PASSWORD");
+    }
+
+    #[test]
+    fn the_admin_password_follows_the_password_policy() {
+        for weak in ["password1234", "aaaaaaaaaaaa", "onrampadmin2024"] {
+            let e = Config::from_raw(&raw(&["--admin-password", weak])).unwrap_err();
+            assert_eq!(e.variable, "ONRAMP_ADMIN_PASSWORD", "{weak}");
+            assert!(e.to_string().starts_with("ONRAMP_ADMIN_PASSWORD: "), "{e}");
+        }
+        let ok = Config::from_raw(&raw(&["--admin-password", "plum orbit velvet river"]));
+        assert!(ok.is_ok());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod mail;
+pub mod os;
 pub mod poll_limits;
 pub mod ratelimit;
 pub mod services;

@@ -21,6 +21,7 @@ fn init_tracing(json: bool) {
 }
 
 fn main() -> ExitCode {
+    onramp::os::restrict_new_files();
     let cli = Cli::parse();
     let config = match Config::from_raw(&cli.settings) {
         Ok(c) => c,
@@ -47,6 +48,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
+    let descriptors = onramp::os::raise_descriptor_limit();
+    tracing::debug!(descriptors, "open-file limit");
     let listen = config.listen;
     let public_url = config.public_url.clone();
     let (state, boot) = startup::build_state(config, Arc::new(SystemClock))?;
@@ -78,7 +81,9 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
 }
 
 fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
-    if file.exists() {
+    // symlink_metadata, not exists(): a dangling symlink "does not exist" but VACUUM INTO
+    // would write the secrets wherever it points.
+    if file.symlink_metadata().is_ok() {
         anyhow::bail!("{} already exists; choose a new file name", file.display());
     }
     if !config.database.exists() {
@@ -87,6 +92,10 @@ fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             config.database.display()
         );
     }
+    // Created here, empty, owner-only and exclusively (O_EXCL refuses a symlink put there
+    // meanwhile); VACUUM INTO then fills the empty file and keeps its mode.
+    db::create_private(file, true)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", file.display()))?;
     let conn = rusqlite::Connection::open(&config.database)?;
     db::configure(&conn)?;
     let target = file

@@ -13,6 +13,7 @@ use actix_web::middleware::{from_fn, Compress};
 use actix_web::{App, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A built application, bound to its port but not yet running.
 pub struct Application {
@@ -53,6 +54,20 @@ pub fn build_state(
     Ok((state, boot))
 }
 
+/// Descriptors kept free of connections: the database pools (a file, its -wal and -shm per
+/// connection), the key file, the listener, logs, SMTP, and headroom.
+const RESERVED_DESCRIPTORS: u64 = 256;
+
+/// Connections each worker may hold so that all of them together stay below the descriptor
+/// limit (raised to the hard limit at start, `os::raise_descriptor_limit`).
+fn connections_per_worker(workers: usize) -> usize {
+    let free = crate::os::descriptor_limit().saturating_sub(RESERVED_DESCRIPTORS);
+    let per_worker = free / u64::try_from(workers.max(1)).unwrap_or(1);
+    usize::try_from(per_worker)
+        .unwrap_or(usize::MAX)
+        .clamp(16, 25_000)
+}
+
 impl Application {
     /// Binds the listener and builds the server around `state`.
     pub fn build(state: AppState) -> anyhow::Result<Self> {
@@ -65,16 +80,27 @@ impl Application {
         let port = listener.local_addr()?.port();
         let data = actix_web::web::Data::new(state.clone());
         let https = state.config.is_https();
+        let workers = std::thread::available_parallelism().map_or(2, usize::from);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .configure(web::configure)
                 .default_service(actix_web::web::to(web::not_found))
                 .wrap(from_fn(web::catch_panics))
+                .wrap(from_fn(web::head_as_get))
+                .wrap(from_fn(web::read_body_in_time))
                 .wrap(web::security_headers(https))
                 .wrap(Compress::default())
         })
-        .workers(std::thread::available_parallelism().map_or(2, usize::from))
+        .workers(workers)
+        // Slow clients are cut off: the request head within 5 s, the body within the body
+        // timeout (read_body_in_time), an idle keep-alive connection after 5 s.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(Duration::from_secs(5))
+        // Connections stop being accepted before descriptors run out, so a flood waits in the
+        // listen backlog instead of making every open() fail with "too many open files".
+        .max_connections(connections_per_worker(workers))
         // Blocking work (SQLite, argon2) needs no more threads than there are database
         // connections: 4 per worker. More threads only add memory (a malloc arena each).
         .worker_max_blocking_threads(4)

@@ -1,5 +1,6 @@
 //! The `audit_event` table. Never holds a secret.
 
+use crate::domain::visible_text;
 use rusqlite::{params, Connection};
 
 /// One audit event to record.
@@ -42,16 +43,59 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
-/// Records an event.
+/// Longest actor or target kept; longer text is cut (a username is at most 32 characters).
+const MAX_NAME: usize = 128;
+/// Longest detail, IP or user agent kept.
+const MAX_TEXT: usize = 256;
+
+/// Records an event. Every text is stored as [`visible_text`]: control characters, terminal
+/// escapes and bidirectional overrides become visible `\u{…}` escapes and long text is cut,
+/// so whatever a client sent cannot rewrite how the log reads.
 pub fn insert(conn: &Connection, e: &NewEvent<'_>) -> rusqlite::Result<()> {
-    let ua: Option<String> = e.user_agent.map(|u| u.chars().take(256).collect());
+    let name = |s: &str| visible_text(s, MAX_NAME);
+    let text = |s: &str| visible_text(s, MAX_TEXT);
     conn.prepare_cached(
         "INSERT INTO audit_event (at, actor, action, target, ip, user_agent, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
-        e.at, e.actor, e.action, e.target, e.ip, ua, e.detail
+        e.at,
+        name(e.actor),
+        name(e.action),
+        e.target.map(name),
+        e.ip.map(text),
+        e.user_agent.map(text),
+        e.detail.map(text)
     ])?;
+    Ok(())
+}
+
+/// Records a repeated event as one row: when an event with the same action and IP whose
+/// detail starts with `kind` was recorded at or after `since`, its time and detail are
+/// updated to `e`'s; otherwise `e` is inserted.
+pub fn insert_or_update_recent(
+    conn: &Connection,
+    e: &NewEvent<'_>,
+    since: i64,
+    kind: &str,
+) -> rusqlite::Result<()> {
+    let updated = conn
+        .prepare_cached(
+            "UPDATE audit_event SET at = ?1, detail = ?2 WHERE id = (
+                 SELECT max(id) FROM audit_event
+                 WHERE action = ?3 AND ip IS ?4 AND at >= ?5 AND substr(detail, 1, length(?6)) = ?6)",
+        )?
+        .execute(params![
+            e.at,
+            e.detail.map(|d| visible_text(d, MAX_TEXT)),
+            e.action,
+            e.ip.map(|i| visible_text(i, MAX_TEXT)),
+            since,
+            kind
+        ])?;
+    if updated == 0 {
+        insert(conn, e)?;
+    }
     Ok(())
 }
 

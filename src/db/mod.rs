@@ -53,6 +53,7 @@ pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
 impl Db {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        restrict_files(path)?;
         let open = |size: u32| {
             r2d2::Pool::builder()
                 .max_size(size)
@@ -113,6 +114,38 @@ impl Db {
         .await
         .map_err(AppError::internal)?
     }
+}
+
+/// Creates the database file readable by its owner only, before SQLite creates it with the
+/// process umask, and narrows the modes of an existing database and its `-wal`/`-shm` files
+/// (SQLite gives those the database file's mode). The file holds secrets: the gateway
+/// private keys, the SMTP password and password hashes.
+pub fn restrict_files(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    create_private(path, false)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.is_file() {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| anyhow::anyhow!("cannot make {} private: {e}", file.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates `path` readable and writable by its owner only, if it is not there; with
+/// `exclusive`, fails when anything (a symlink included) is there already.
+pub fn create_private(path: &Path, exclusive: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).mode(0o600);
+    if exclusive {
+        options.create_new(true);
+    } else {
+        options.create(true);
+    }
+    options.open(path).map(drop)
 }
 
 /// Runs `f` in a `BEGIN IMMEDIATE` transaction on `conn`; commits on `Ok`.

@@ -95,7 +95,11 @@ impl PersonName {
 }
 
 impl Email {
-    /// Parses an email address with lettre's parser.
+    /// Parses an email address with the rules the mail sender applies: lettre's `Mailbox`
+    /// parser (what `mail::build_message` uses for the recipient) must read it as exactly this
+    /// address, and the address must be a plain `local@host.name`. Quoted local parts
+    /// (`"x y"@example.com`) and address literals (`a@[127.0.0.1]`) are valid in RFC 5321 but
+    /// the sender refuses them, so accepting them would only queue mail that cannot go out.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim_matches(' ');
         if s.is_empty() {
@@ -107,12 +111,17 @@ impl Email {
                 "Enter a valid email address, such as jan@example.com.",
             ));
         }
-        match s.parse::<lettre::Address>() {
-            Ok(_) => Ok(Self(s.to_owned())),
-            Err(_) => Err(FieldError::new(
+        let plain = !s.contains(['"', '[', ']', '<', '>', ' ', '(', ')', ',', ';', '\\']);
+        let sendable = s
+            .parse::<lettre::message::Mailbox>()
+            .is_ok_and(|m| m.name.is_none() && m.email.to_string() == s);
+        if plain && sendable && s.parse::<lettre::Address>().is_ok() {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(FieldError::new(
                 field,
                 format!("\"{s}\" is not a valid email address; use the form name@example.com."),
-            )),
+            ))
         }
     }
 }
@@ -259,13 +268,24 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert!(Email::parse("e", "jan@example.com").is_ok());
+        for ok in [
+            "jan@example.com",
+            "jan.nowak+vpn@mail.example.co.uk",
+            "o'brien@example.ie",
+        ] {
+            assert!(Email::parse("e", ok).is_ok(), "{ok}");
+            let to: lettre::message::Mailbox = ok.parse().unwrap();
+            assert_eq!(to.email.to_string(), ok);
+        }
         for bad in [
             "jan",
             "jan@",
             "@x.com",
             "a@b@c",
             "jan@example.com\r\nBcc: x@y.z",
+            "\"x y\"@example.com",
+            "a@[127.0.0.1]",
+            "Jan <jan@example.com>",
         ] {
             assert!(Email::parse("e", bad).is_err(), "{bad:?}");
         }

@@ -213,6 +213,28 @@ pub fn desktop_email(e: &TokenEmail<'_>) -> Email {
     }
 }
 
+/// Text someone other than the admin chose (a device name), made unable to become a link:
+/// mail clients turn `https://…`, `www.…` and `host.tld` into links even in plain text, so
+/// `://` becomes `[:]//` and a dot inside a word becomes `[.]`. The HTML part escapes it too.
+pub fn inert(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in chars.iter().enumerate() {
+        let next = chars.get(i + 1).copied();
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        match c {
+            ':' if next == Some('/') => out.push_str("[:]"),
+            '.' if prev.is_some_and(|p| !p.is_whitespace())
+                && next.is_some_and(|n| !n.is_whitespace()) =>
+            {
+                out.push_str("[.]");
+            }
+            c => out.push(*c),
+        }
+    }
+    out
+}
+
 /// "<First Last> completed enrollment", to the issuing admin.
 pub fn admin_notification(
     to: &str,
@@ -223,7 +245,7 @@ pub fn admin_notification(
 ) -> Email {
     let subject = format!("{full_name} completed enrollment");
     let device_line = device
-        .map(|d| format!(" and added the device {d}"))
+        .map(|d| format!(" and added the device {}", inert(d)))
         .unwrap_or_default();
     let text =
         format!("{full_name} ({username}) completed enrollment on {instance}{device_line}.\n");
@@ -257,6 +279,7 @@ pub fn new_device_email(
     locations: &[DeviceLocation],
 ) -> Email {
     let subject = format!("New device added to your {instance} account");
+    let device = &inert(device);
     let mut text = format!("A device was added to your account on {instance}.\n\nName: {device}\nPublic key: {public_key}\n");
     for l in locations {
         text.push_str(&format!("Location {}: {}\n", l.name, l.addresses));
@@ -284,7 +307,35 @@ pub fn new_device_email(
 
 #[cfg(test)]
 mod tests {
-    use super::duration_words;
+    use super::{admin_notification, duration_words, inert, new_device_email};
+
+    #[test]
+    fn device_names_cannot_become_links() {
+        assert_eq!(
+            inert("https://evil.example/login"),
+            "https[:]//evil[.]example/login"
+        );
+        assert_eq!(inert("www.evil.example"), "www[.]evil[.]example");
+        assert_eq!(inert("Jan's laptop. Old one."), "Jan's laptop. Old one.");
+        for mail in [
+            admin_notification(
+                "a@example.com",
+                "Jan Nowak",
+                "jnowak",
+                "Acme",
+                Some("https://evil.example/x"),
+            ),
+            new_device_email("j@example.com", "Acme", "www.evil.example", "key", &[]),
+        ] {
+            for part in [&mail.text, &mail.html] {
+                assert!(
+                    !part.contains("://evil") && !part.contains("evil.example"),
+                    "{part}"
+                );
+                assert!(!part.contains("<a "), "{part}");
+            }
+        }
+    }
 
     #[test]
     fn durations_read_naturally() {

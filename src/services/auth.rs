@@ -68,16 +68,22 @@ pub async fn login(
     password: &str,
 ) -> Result<NewSession, LoginError> {
     let now = state.now();
-    let username = username.trim().to_lowercase();
+    // No username is longer than 32 characters; a longer one only costs memory in the
+    // limiter's keys and the audit log.
+    let username: String = username.trim().to_lowercase().chars().take(64).collect();
     let account_key = format!("login-user:{username}");
-    let ip_key = format!("login-ip:{}", actor.ip.as_deref().unwrap_or("-"));
+    let ip_key = format!("login-ip:{}", actor.limit_key());
+    // The attempt is counted before the password is hashed: reading the limit first and
+    // recording after the slow hash let 200 parallel attempts all pass the check.
     state
         .limits
-        .check(&account_key, ACCOUNT_FAILURES, ACCOUNT_WINDOW, now)
-        .map_err(LoginError::RateLimited)?;
-    state
-        .limits
-        .check(&ip_key, IP_FAILURES, IP_WINDOW, now)
+        .reserve(
+            &[
+                (&account_key, ACCOUNT_FAILURES, ACCOUNT_WINDOW),
+                (&ip_key, IP_FAILURES, IP_WINDOW),
+            ],
+            now,
+        )
         .map_err(LoginError::RateLimited)?;
 
     // A password the policy could never have produced is refused before any hashing.
@@ -97,8 +103,7 @@ pub async fn login(
 
     let at = now.unix_timestamp();
     if !(verified && allowed) {
-        state.limits.record(&account_key, ACCOUNT_WINDOW, now);
-        state.limits.record(&ip_key, IP_WINDOW, now);
+        // The reservation stays: it was a failure.
         let actor = actor.clone();
         let reason = if user.is_none() {
             "unknown user"
@@ -118,7 +123,9 @@ pub async fn login(
         return Err(LoginError::BadCredentials);
     }
     let user = user.ok_or(LoginError::BadCredentials)?;
+    // Only failures count: a success clears the account and gives the address its attempt back.
     state.limits.clear(&account_key);
+    state.limits.refund(&ip_key, now);
     let cookie_value = random_alphanumeric(43); // 256 bits
     let row = sessions::SessionRow {
         id_hash: sha256_hex(&cookie_value),

@@ -31,7 +31,7 @@ pub fn parse_device_name(raw: &str) -> Result<String, FieldError> {
     if has_control_chars(name) || name.chars().count() > NAME_MAX {
         return Err(FieldError::new(
             "device_name",
-            "A device name is at most 64 characters, without line breaks.",
+            "A device name is at most 64 characters, without line breaks or invisible direction marks.",
         ));
     }
     Ok(name.to_owned())

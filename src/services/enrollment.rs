@@ -16,8 +16,24 @@ use crate::services::settings::{load as load_settings, render_welcome, VpnStep};
 use crate::state::AppState;
 use rusqlite::{params, Connection};
 
-/// Starts per IP per minute (SECURITY.md 24).
+/// Starts and link opens per address per minute, counted together.
 const START_LIMIT: usize = 10;
+/// Failed link opens from one address within this window share one audit row.
+const LINK_FAILURES_WINDOW: time::Duration = time::Duration::minutes(5);
+/// Failed wizard passwords allowed per session within [`PASSWORD_SESSION_WINDOW`].
+const PASSWORD_SESSION_FAILURES: usize = 10;
+const PASSWORD_SESSION_WINDOW: time::Duration = time::Duration::minutes(15);
+/// Failed wizard passwords allowed per address within [`PASSWORD_IP_WINDOW`].
+const PASSWORD_IP_FAILURES: usize = 10;
+const PASSWORD_IP_WINDOW: time::Duration = time::Duration::minutes(1);
+
+/// Counts one start or link open from the actor's address; `Err(seconds)` when over the limit.
+fn count_start(state: &AppState, actor: &Actor, now: time::OffsetDateTime) -> Result<(), u64> {
+    let key = format!("enroll-start:{}", actor.limit_key());
+    state
+        .limits
+        .hit(&key, START_LIMIT, time::Duration::minutes(1), now)
+}
 
 /// The wizard's steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -96,16 +112,51 @@ fn classify(
     Ok((kind, Some(token)))
 }
 
-/// Classifies a link's token; reads only.
-pub async fn check_link(state: &AppState, secret: String) -> Result<LinkKind, AppError> {
-    if secret.len() > 64 {
-        return Ok(LinkKind::Invalid);
+/// Classifies a link's token. Opening a link counts in the same per-address limit as
+/// starting, since it tells a live token from a dead one; failures are audited, one row per
+/// address and [`LINK_FAILURES_WINDOW`] that counts them, so a flood cannot fill the log.
+pub async fn check_link(
+    state: &AppState,
+    actor: &Actor,
+    secret: String,
+) -> Result<LinkKind, AppError> {
+    let now_t = state.now();
+    count_start(state, actor, now_t).map_err(AppError::RateLimited)?;
+    let now = now_t.unix_timestamp();
+    let kind = if secret.len() > 64 {
+        LinkKind::Invalid
+    } else {
+        state
+            .db
+            .read(move |c| Ok(classify(c, &secret, now)?.0))
+            .await?
+    };
+    if kind == LinkKind::Invalid {
+        let key = format!("enroll-link-fail:{}", actor.limit_key());
+        state.limits.record(&key, LINK_FAILURES_WINDOW, now_t);
+        let times = state.limits.count(&key, LINK_FAILURES_WINDOW, now_t);
+        let detail = format!(
+            "enrollment link refused when opened: {times} time{} from this address in {} minutes",
+            if times == 1 { "" } else { "s" },
+            LINK_FAILURES_WINDOW.whole_minutes()
+        );
+        let since = now - LINK_FAILURES_WINDOW.whole_seconds();
+        let actor = actor.clone();
+        state
+            .db
+            .write(move |tx| {
+                let mut e = actor.event(now, "token.invalid", None);
+                e.detail = Some(&detail);
+                Ok(audit::insert_or_update_recent(
+                    tx,
+                    &e,
+                    since,
+                    "enrollment link refused when opened",
+                )?)
+            })
+            .await?;
     }
-    let now = state.now().unix_timestamp();
-    state
-        .db
-        .read(move |c| Ok(classify(c, &secret, now)?.0))
-        .await
+    Ok(kind)
 }
 
 /// Why starting failed.
@@ -132,11 +183,7 @@ impl From<AppError> for StartError {
 /// session with the same deadline and ends the older one.
 pub async fn start(state: &AppState, actor: &Actor, secret: &str) -> Result<String, StartError> {
     let now_t = state.now();
-    let ip_key = format!("enroll-start:{}", actor.ip.as_deref().unwrap_or("-"));
-    state
-        .limits
-        .hit(&ip_key, START_LIMIT, time::Duration::minutes(1), now_t)
-        .map_err(StartError::RateLimited)?;
+    count_start(state, actor, now_t).map_err(StartError::RateLimited)?;
     let now = now_t.unix_timestamp();
     let window = state.config.enrollment_session_ttl.whole_seconds();
     let secret = secret.trim().to_owned();
@@ -406,14 +453,34 @@ pub async fn submit_verify(state: &AppState, w: &Wizard, phone: &str) -> Result<
     Ok(())
 }
 
-/// Password → VPN. The hash waits in the session until completion.
+/// Password → VPN. The hash waits in the session until completion. Attempts are limited per
+/// session and per address like logins, and counted before the strength estimate and the
+/// hash, so parallel submissions cannot all pass.
 pub async fn submit_password(
     state: &AppState,
+    actor: &Actor,
     w: &Wizard,
     password: &str,
     repeat: &str,
 ) -> Result<(), WizardError> {
     expect_step(w, Step::Password)?;
+    let now_t = state.now();
+    let session_key = format!("wizard-password:{}", w.session_hash);
+    let ip_key = format!("wizard-password-ip:{}", actor.limit_key());
+    state
+        .limits
+        .reserve(
+            &[
+                (
+                    &session_key,
+                    PASSWORD_SESSION_FAILURES,
+                    PASSWORD_SESSION_WINDOW,
+                ),
+                (&ip_key, PASSWORD_IP_FAILURES, PASSWORD_IP_WINDOW),
+            ],
+            now_t,
+        )
+        .map_err(AppError::RateLimited)?;
     let u = &w.user;
     let context = [
         u.first_name.as_str(),
@@ -445,6 +512,8 @@ pub async fn submit_password(
             set_step(tx, &h, Step::Vpn, Step::Password, &user, now)
         })
         .await?;
+    // A success is no failure: the address gets its attempt back (the session moved on).
+    state.limits.refund(&ip_key, now_t);
     Ok(())
 }
 

@@ -51,6 +51,17 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The client's address as rate limits count it: an IPv4 address as is, an IPv6 address
+    /// by its /64 network, since one subscriber usually holds a whole /64 and could otherwise
+    /// step through 2^64 addresses to escape a per-address limit.
+    pub fn limit_key(&self) -> String {
+        match self.ip.as_deref().map(str::parse::<std::net::IpAddr>) {
+            Some(Ok(ip)) => crate::domain::network_of(ip),
+            Some(Err(_)) => self.ip.clone().unwrap_or_default(),
+            None => "-".to_owned(),
+        }
+    }
+
     /// An audit event by this actor.
     pub fn event<'a>(
         &'a self,

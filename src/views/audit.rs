@@ -3,7 +3,14 @@
 use super::format_time;
 use super::layout::{admin_page, Nav, Viewer};
 use crate::db::audit::Event;
+use crate::domain::visible_text;
 use maud::{html, Markup};
+
+/// A stored value as shown: control and bidirectional characters as visible escapes, also
+/// in rows written before they were escaped on the way in.
+fn shown(s: &str) -> String {
+    visible_text(s, 512)
+}
 
 /// The audit log with its filters, newest first.
 pub fn audit_page(
@@ -49,12 +56,12 @@ pub fn audit_page(
                         @for e in events {
                             tr {
                                 td { (format_time(e.at)) }
-                                td { (e.actor) }
-                                td { code { (e.action) } }
-                                td { (e.target.as_deref().unwrap_or("")) }
-                                td { (e.detail.as_deref().unwrap_or("")) }
-                                td { (e.ip.as_deref().unwrap_or("")) }
-                                td class="muted" { (e.user_agent.as_deref().unwrap_or("")) }
+                                td { (shown(&e.actor)) }
+                                td { code { (shown(&e.action)) } }
+                                td { (shown(e.target.as_deref().unwrap_or(""))) }
+                                td { (shown(e.detail.as_deref().unwrap_or(""))) }
+                                td { (shown(e.ip.as_deref().unwrap_or(""))) }
+                                td class="muted" { (shown(e.user_agent.as_deref().unwrap_or(""))) }
                             }
                         }
                     }

@@ -4,9 +4,11 @@
 use super::request::actor;
 use crate::services::client_api::{self as svc, ApiError, ApiErrorKind};
 use crate::state::AppState;
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
-use actix_web::middleware::DefaultHeaders;
+use actix_web::middleware::{from_fn, DefaultHeaders, Next};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -26,6 +28,7 @@ pub fn scope() -> actix_web::Scope<
     >,
 > {
     web::scope("/api/v1")
+        .wrap(from_fn(refuse_browser_requests))
         .wrap(
             DefaultHeaders::new()
                 .add(("defguard-core-version", API_VERSION))
@@ -42,9 +45,7 @@ pub fn scope() -> actix_web::Scope<
                         | actix_web::error::JsonPayloadError::Overflow { .. } => {
                             "request body too large".to_owned()
                         }
-                        actix_web::error::JsonPayloadError::Deserialize(e) => {
-                            format!("invalid request: {e}")
-                        }
+                        actix_web::error::JsonPayloadError::Deserialize(e) => parse_failure(e),
                         _ => "the body must be JSON".to_owned(),
                     };
                     actix_web::error::InternalError::from_response(
@@ -83,6 +84,78 @@ pub fn scope() -> actix_web::Scope<
         }))
 }
 
+/// What a body that is JSON but not the expected request is told. serde's own message can
+/// quote the input (`invalid type: integer `5``), so only a missing field, whose name comes
+/// from onramp, is named.
+fn parse_failure(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.strip_prefix("missing field ") {
+        Some(rest) if e.is_data() => format!(
+            "invalid request: missing field {}",
+            rest.split(" at line").next().unwrap_or(rest)
+        ),
+        _ if e.is_data() => "invalid request: a field has the wrong type or value".to_owned(),
+        _ => "the body must be JSON".to_owned(),
+    }
+}
+
+/// Refuses what the desktop client never sends but a web page can: a POST whose body is not
+/// declared `application/json` (a page can send `text/plain` JSON without asking the server
+/// first) answers 415, and a request a browser marks `Sec-Fetch-Site: cross-site`, or whose
+/// `Origin` is not onramp's own, answers 403. Without this any page visited behind the same
+/// NAT could spend the per-address limits of the token endpoints.
+async fn refuse_browser_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let refusal = {
+        let headers = req.headers();
+        let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+        let own_origin = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| origin_of(&s.config.public_url).to_owned());
+        let foreign_origin = text(header::ORIGIN).is_some_and(|o| {
+            own_origin
+                .as_deref()
+                .is_none_or(|own| !o.eq_ignore_ascii_case(own))
+        });
+        let json = text(header::CONTENT_TYPE)
+            .and_then(|t| t.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+        if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site")
+            || foreign_origin
+        {
+            Some(json_error(
+                StatusCode::FORBIDDEN,
+                "cross-site requests are refused",
+            ))
+        } else if req.method() == actix_web::http::Method::POST && !json {
+            Some(json_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the body as JSON with Content-Type: application/json",
+            ))
+        } else {
+            None
+        }
+    };
+    match refusal {
+        Some(res) => Ok(req.into_response(res).map_into_right_body()),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    }
+}
+
+/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+fn origin_of(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url[start..].find('/') {
+        Some(end) => &url[..start + end],
+        None => url,
+    }
+}
+
 /// `{"error": …}` with the error's status.
 fn error(e: ApiError) -> HttpResponse {
     let status = match e.kind {
@@ -94,11 +167,18 @@ fn error(e: ApiError) -> HttpResponse {
         ApiErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let mut res = HttpResponse::build(status);
+    let mut res = json_error(status, &e.message);
     if let ApiErrorKind::RateLimited(secs) = e.kind {
-        res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
     }
-    res.json(serde_json::json!({ "error": e.message }))
+    res
+}
+
+/// `{"error": message}` with `status`.
+fn json_error(status: StatusCode, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": message }))
 }
 
 fn reply<T: serde::Serialize>(result: Result<T, ApiError>) -> HttpResponse {

@@ -39,8 +39,10 @@ async fn invalid(state: &AppState) -> Result<HttpResponse, AppError> {
     ))
 }
 
-/// The landing page (or the token entry form without a token). Reads only.
+/// The landing page (or the token entry form without a token). Changes nothing but the
+/// address's rate limit and, for a bad link, the audit log.
 pub async fn show_enroll(
+    req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<LinkQuery>,
 ) -> Result<HttpResponse, AppError> {
@@ -48,7 +50,8 @@ pub async fn show_enroll(
     let Some(token) = query.token.clone().filter(|t| !t.trim().is_empty()) else {
         return Ok(html(StatusCode::OK, view::token_entry_page(&instance, &[])));
     };
-    match svc::check_link(&state, token.clone()).await? {
+    let who = actor(&req, &state, None);
+    match svc::check_link(&state, &who, token.clone()).await? {
         LinkKind::Enrollment => Ok(html(
             StatusCode::OK,
             view::landing_page(&instance, token.trim()),
@@ -282,10 +285,11 @@ pub async fn submit_password(
         Err(res) => return Ok(res),
     };
     let _ = &form.username;
+    let who = actor(&req, &state, Some((&w.user.username, w.user.id)));
     after_step(
         &state,
         &w,
-        svc::submit_password(&state, &w, &form.password, &form.password_repeat).await,
+        svc::submit_password(&state, &who, &w, &form.password, &form.password_repeat).await,
         ("", ""),
     )
 }

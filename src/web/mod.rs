@@ -50,6 +50,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::QueryConfig::default().error_handler(|_, _| {
         AppError::BadRequest("The address contains parameters this page does not know.".into()).into()
     }))
+    // The default answer quotes the input and the parser (`can not parse "…" to a i64`).
+    .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
     .route("/", web::get().to(|| async { see_other("/admin/users") }))
     .route("/health", web::get().to(health::show_health))
     .service(api::scope())
@@ -174,7 +176,7 @@ pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))
 }
 
-pub use middleware::{catch_panics, security_headers};
+pub use middleware::{catch_panics, head_as_get, read_body_in_time, security_headers};
 
 /// Decodes `body` as every form, query and JSON body the server accepts, the way the
 /// extractors do; for the fuzzers (`make fuzz`), which check that no input panics.

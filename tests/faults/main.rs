@@ -392,6 +392,116 @@ async fn backup_under_load(dir: &Path) -> String {
     )
 }
 
+/// 1,100 connections send a POST body a byte a second, with the soft descriptor limit at the
+/// usual 1024: onramp raises it to the hard limit, cuts every slow body off after its body
+/// timeout (15 s) and keeps answering `/health` throughout.
+async fn slow_body_flood(dir: &Path) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const FLOOD: usize = 1_100;
+    onramp::os::raise_descriptor_limit(); // this process holds the other end of each one
+    let db = dir.join("flood.db");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = dir.join("flood.log");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -Sn 1024 && exec \"$0\"")
+        .arg(bin())
+        .env("ONRAMP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ONRAMP_DATABASE", &db)
+        .env("ONRAMP_PUBLIC_URL", &base)
+        .env("ONRAMP_ADMIN_PASSWORD", PASSWORD)
+        .env("ONRAMP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let server = Server {
+        child: cmd.spawn().expect("start onramp"),
+        base: base.clone(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !reqwest::get(format!("{base}/health"))
+        .await
+        .is_ok_and(|r| r.status() == reqwest::StatusCode::OK)
+    {
+        assert!(Instant::now() < deadline, "onramp did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..FLOOD {
+        let addr = format!("127.0.0.1:{port}");
+        slow.push(tokio::spawn(async move {
+            let Ok(mut conn) = tokio::net::TcpStream::connect(addr).await else {
+                return None;
+            };
+            let head = b"POST /enroll/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n";
+            if conn.write_all(head).await.is_err() {
+                return None;
+            }
+            let began = Instant::now();
+            let mut buf = [0u8; 64];
+            for _ in 0..60 {
+                if conn.write_all(b"a").await.is_err() {
+                    return Some(began.elapsed());
+                }
+                let read = tokio::time::timeout(Duration::from_secs(1), conn.read(&mut buf));
+                if read.await.is_ok() {
+                    return Some(began.elapsed());
+                }
+            }
+            None
+        }));
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    while started.elapsed() < Duration::from_secs(20) {
+        let t = Instant::now();
+        match client.get(format!("{}/health", server.base)).send().await {
+            Ok(r) if r.status() == 200 => latencies.push(t.elapsed()),
+            _ => failures += 1,
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut cut = 0;
+    let mut longest = Duration::ZERO;
+    for h in slow {
+        if let Some(took) = h.await.unwrap() {
+            cut += 1;
+            longest = longest.max(took);
+        }
+    }
+    latencies.sort();
+    let p50 = latencies
+        .get(latencies.len() / 2)
+        .copied()
+        .unwrap_or_default();
+    let max = latencies.last().copied().unwrap_or_default();
+    let errors = std::fs::read_to_string(&log).unwrap_or_default();
+    let emfile = errors.contains("Too many open files");
+    drop(server);
+    assert_eq!(
+        failures, 0,
+        "/health failed {failures} times during the flood"
+    );
+    assert!(max < Duration::from_secs(1), "/health took {max:?}");
+    assert_eq!(
+        cut, FLOOD,
+        "only {cut} of {FLOOD} slow connections were cut off"
+    );
+    assert!(!emfile, "the server ran out of descriptors: {errors}");
+    format!(
+        "| slow bodies: {FLOOD} connections at 1 byte/s, soft fd limit 1024 | all cut off (last after {:.1} s); /health {} checks, 0 failed, p50 {} ms, max {} ms |",
+        longest.as_secs_f64(),
+        latencies.len(),
+        p50.as_millis(),
+        max.as_millis()
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::var("FAULT_ROUNDS")
@@ -401,10 +511,24 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let dir: PathBuf = dir.path().to_path_buf();
     let mut report = vec!["| fault | result |".to_owned(), "| --- | --- |".to_owned()];
-    report.push(kill_nine(&dir, rounds).await);
-    report.push(held_lock(&dir).await);
-    report.push(smtp_outage(&dir).await);
-    report.push(backup_under_load(&dir).await);
+    // FAULTS=slow_body_flood (comma-separated) runs only the named faults.
+    let only = std::env::var("FAULTS").unwrap_or_default();
+    let run = |name: &str| only.is_empty() || only.split(',').any(|n| n == name);
+    if run("kill_nine") {
+        report.push(kill_nine(&dir, rounds).await);
+    }
+    if run("held_lock") {
+        report.push(held_lock(&dir).await);
+    }
+    if run("smtp_outage") {
+        report.push(smtp_outage(&dir).await);
+    }
+    if run("backup_under_load") {
+        report.push(backup_under_load(&dir).await);
+    }
+    if run("slow_body_flood") {
+        report.push(slow_body_flood(&dir).await);
+    }
     println!();
     for line in report {
         println!("{line}");

@@ -117,3 +117,59 @@ fn migrate_backup_and_reset_admin_password() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 }
+
+#[test]
+fn a_weak_admin_password_stops_the_start_and_names_the_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for weak in ["password1234", "aaaaaaaaaaaa"] {
+        let out = onramp()
+            .env("ONRAMP_DATABASE", dir.path().join("onramp.db"))
+            .env("ONRAMP_ADMIN_PASSWORD", weak)
+            .arg("migrate")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{weak} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("ONRAMP_ADMIN_PASSWORD"), "{err}");
+    }
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("file").permissions().mode() & 0o777
+}
+
+#[test]
+fn the_database_and_backups_are_private_and_backups_refuse_symlinks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("onramp.db");
+    let run = |args: &[&std::ffi::OsStr]| {
+        onramp()
+            .env("ONRAMP_DATABASE", &db)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    assert!(run(&["migrate".as_ref()]).status.success());
+    assert_eq!(mode(&db), 0o600, "database");
+    let copy = dir.path().join("copy.db");
+    let out = run(&["backup".as_ref(), copy.as_os_str()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&copy), 0o600, "backup");
+
+    // A symlink, dangling or not, is never written through.
+    let elsewhere = dir.path().join("elsewhere.db");
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&elsewhere, &link).expect("symlink");
+    let out = run(&["backup".as_ref(), link.as_os_str()]);
+    assert!(!out.status.success());
+    assert!(!elsewhere.exists(), "the backup went through the symlink");
+    std::fs::write(&elsewhere, b"keep").expect("write");
+    let out = run(&["backup".as_ref(), link.as_os_str()]);
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read(&elsewhere).expect("read"), b"keep");
+}

@@ -130,7 +130,7 @@ pub async fn start(
     token: &str,
 ) -> Result<(StartResponse, String, i64), ApiError> {
     let now_t = state.now();
-    let ip_key = format!("api-start:{}", actor.ip.as_deref().unwrap_or("-"));
+    let ip_key = format!("api-start:{}", actor.limit_key());
     state
         .limits
         .hit(&ip_key, START_LIMIT, time::Duration::minutes(1), now_t)
@@ -662,7 +662,7 @@ pub async fn network_info(
 /// described in `poll_limits`: stale clients behind one address never lock out valid ones.
 pub async fn poll(state: &AppState, actor: &Actor, token: &str) -> Result<PollResponse, ApiError> {
     let now = state.now();
-    let address = actor.ip.clone().unwrap_or_else(|| "-".into());
+    let address = actor.limit_key();
     let hash = sha256_hex(token.trim());
     let admission = state
         .poll_limits
