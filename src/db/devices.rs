@@ -198,6 +198,48 @@ pub fn find_by_polling_hash(conn: &Connection, hash: &str) -> rusqlite::Result<P
     })
 }
 
+/// What a gateway last reported of a device's peer in one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStats {
+    /// Location id.
+    pub location_id: i64,
+    /// Latest handshake, unix seconds; `None` if never.
+    pub last_handshake: Option<i64>,
+    /// Bytes received by the gateway from the device.
+    pub rx_bytes: i64,
+    /// Bytes sent by the gateway to the device.
+    pub tx_bytes: i64,
+    /// When the gateway reported it.
+    pub reported_at: i64,
+}
+
+/// What gateways last reported of a device, per location.
+pub fn stats(conn: &Connection, device_id: i64) -> rusqlite::Result<Vec<PeerStats>> {
+    conn.prepare_cached(
+        "SELECT location_id, last_handshake, rx_bytes, tx_bytes, reported_at
+         FROM device_stats WHERE device_id = ?1 ORDER BY location_id",
+    )?
+    .query_map([device_id], |r| {
+        Ok(PeerStats {
+            location_id: r.get(0)?,
+            last_handshake: r.get(1)?,
+            rx_bytes: r.get(2)?,
+            tx_bytes: r.get(3)?,
+            reported_at: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+/// The latest handshake of a device in any location, unix seconds.
+pub fn last_handshake(conn: &Connection, device_id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT max(last_handshake) FROM device_stats WHERE device_id = ?1",
+        [device_id],
+        |r| r.get(0),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,6 +31,8 @@ pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
     writer: r2d2::Pool<SqliteConnectionManager>,
     write_gate: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Counts committed writes; gateways long-polling for their config wait on it.
+    changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -68,6 +70,7 @@ impl Db {
             pool: open(8)?,
             writer: open(1)?,
             write_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            changes: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         };
         let mut conn = db.pool.get()?;
         migrate::run(&mut conn)?;
@@ -107,12 +110,23 @@ impl Db {
             .await
             .map_err(AppError::internal)?;
         let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let mut conn = writer.get()?;
             write_tx(&mut conn, f)
         })
         .await
-        .map_err(AppError::internal)?
+        .map_err(AppError::internal)?;
+        if result.is_ok() {
+            self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        }
+        result
+    }
+
+    /// Wakes when a write commits. Whoever serves derived state (a gateway's config) compares
+    /// what it last sent with what it would send now, so a wake-up for an unrelated write
+    /// costs one recomputation and nothing else; no caller has to remember to notify.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 }
 
