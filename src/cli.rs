@@ -33,12 +33,32 @@ pub enum Command {
         /// The location's name or id.
         location: String,
     },
+    /// Run on a location's gateway host: keep a WireGuard interface equal to onramp's view.
+    Gateway(GatewayArgs),
     /// Give the admin account a new password and end its sessions.
     ResetAdminPassword {
         /// The admin account to reset.
         #[arg(long, default_value = "admin")]
         username: String,
     },
+}
+
+/// The gateway agent's settings.
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// onramp's public URL, as people reach it (ONRAMP_PUBLIC_URL on the server).
+    #[arg(long, env = "ONRAMP_GATEWAY_URL")]
+    pub url: String,
+    /// The location's gateway token, from the Locations page (prefer the variable: a flag
+    /// shows in the process list).
+    #[arg(long, env = "ONRAMP_GATEWAY_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The WireGuard interface to keep in sync; it must exist.
+    #[arg(long, env = "ONRAMP_GATEWAY_INTERFACE")]
+    pub interface: String,
+    /// The `wg` program of wireguard-tools.
+    #[arg(long, env = "ONRAMP_GATEWAY_WG", default_value = "wg")]
+    pub wg: PathBuf,
 }
 
 /// Settings as written on the command line or in the environment, before validation.

@@ -5,6 +5,7 @@
 //! Layers, each depending only on those after it: `web` → `services` → (`db`, `domain`).
 //! `views` renders HTML from plain data.
 
+pub mod agent;
 pub mod assets;
 pub mod cli;
 pub mod clock;

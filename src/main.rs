@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Backup { file } => backup(&config, &file),
         Command::ResetAdminPassword { username } => reset_admin_password(config, &username),
         Command::GatewayConfig { location } => gateway_config(config, location),
+        Command::Gateway(args) => gateway(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,4 +140,29 @@ fn gateway_config(config: Config, location: String) -> anyhow::Result<()> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn gateway(args: onramp::cli::GatewayArgs) -> anyhow::Result<()> {
+    let url = args.url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        anyhow::bail!("ONRAMP_GATEWAY_URL (--url) must start with http:// or https://: {url}");
+    }
+    let token = args.token.trim().to_owned();
+    if token.is_empty() {
+        anyhow::bail!(
+            "ONRAMP_GATEWAY_TOKEN (--token) is empty: create a gateway token on the Locations page"
+        );
+    }
+    let interface = args.interface.trim().to_owned();
+    if interface.is_empty() || interface.len() > 15 || interface.contains(['/', ' ']) {
+        anyhow::bail!(
+            "ONRAMP_GATEWAY_INTERFACE (--interface) must be an interface name of at most 15 characters: {interface:?}"
+        );
+    }
+    onramp::agent::run(onramp::agent::AgentConfig {
+        url,
+        token,
+        interface,
+        wg: args.wg,
+    })
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod devices;
+pub mod gateways;
 pub mod locations;
 pub mod migrate;
 pub mod outbox;

@@ -4,6 +4,7 @@ use super::components::{error_summary, field, flash, radios, Input};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::locations::LocationRow;
 use crate::domain::FieldError;
+use crate::services::gateways::GatewayState;
 use crate::services::locations::LocationSummary;
 use maud::{html, Markup};
 
@@ -12,6 +13,7 @@ pub fn locations_page(
     instance: &str,
     viewer: &Viewer,
     list: &[LocationSummary],
+    gateways: &std::collections::HashMap<i64, GatewayState>,
     notice: Option<&str>,
 ) -> Markup {
     admin_page(
@@ -35,7 +37,7 @@ pub fn locations_page(
                     caption class="sr-only" { "Locations" }
                     thead { tr {
                         th scope="col" { "Name" } th scope="col" { "Addresses" } th scope="col" { "Endpoint" }
-                        th scope="col" class="num" { "Devices" } th scope="col" { "Gateway public key" } th scope="col" { span class="sr-only" { "Actions" } }
+                        th scope="col" class="num" { "Devices" } th scope="col" { "Gateway" } th scope="col" { "Gateway public key" } th scope="col" { span class="sr-only" { "Actions" } }
                     } }
                     tbody {
                         @for s in list {
@@ -45,6 +47,7 @@ pub fn locations_page(
                                 td { code { (l.addresses) } }
                                 td { code { (crate::domain::wireguard::endpoint(&l.endpoint, l.port)) } }
                                 td class="num" { (s.devices) }
+                                td { (super::gateways::gateway_cell(l.id, &l.name, gateways.get(&l.id).unwrap_or(&GatewayState::NotSetUp), &viewer.csrf_token)) }
                                 td { code class="key" { (l.public_key) } }
                                 td class="row" {
                                     a href=(format!("/admin/locations/{}/edit", l.id)) aria-label=(format!("Edit {}", l.name)) { "Edit" }
@@ -55,8 +58,8 @@ pub fn locations_page(
                         }
                     }
                 }
-                p class="hint" { "The gateway config is a wg-quick file with the gateway's interface and one peer per device: "
-                    code { "wg-quick up ./office.conf" } " on the gateway, or " code { "onramp gateway-config Office" } "." }
+                p class="hint" { "Gateway sync keeps each gateway's WireGuard interface equal to its location within seconds: set it up once per location and run the command it shows on the gateway host. Without it, the gateway config is a wg-quick file with the interface and one peer per device: "
+                    code { "wg-quick up ./office.conf" } ", or " code { "onramp gateway-config Office" } "; download it again after every change." }
             }
         },
     )

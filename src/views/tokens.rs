@@ -67,7 +67,8 @@ pub fn token_dialog_page(
     )
 }
 
-fn copy_row(id: &str, label: &str, value: &str) -> Markup {
+/// A read-only field with a Copy button.
+pub(super) fn copy_row(id: &str, label: &str, value: &str) -> Markup {
     html! {
         div class="field" {
             label for=(id) { (label) }

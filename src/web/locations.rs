@@ -20,11 +20,18 @@ pub async fn show_locations(
     session: AdminSession,
 ) -> Result<HttpResponse, AppError> {
     let list = svc::list_locations(&state).await?;
+    let gateways = crate::services::gateways::states(&state).await?;
     let notice = flash::take(&req).map(|(_, m)| m);
     let instance = instance_name(&state).await?;
     let mut res = html(
         StatusCode::OK,
-        view::locations_page(&instance, &viewer(&session), &list, notice.as_deref()),
+        view::locations_page(
+            &instance,
+            &viewer(&session),
+            &list,
+            &gateways,
+            notice.as_deref(),
+        ),
     );
     flash::clear_on(&mut res, &req, state.config.is_https())?;
     Ok(res)
@@ -225,4 +232,35 @@ pub async fn show_gateway_config(
             format!("attachment; filename=\"{file_name}\""),
         ))
         .body(text))
+}
+
+/// Makes a new gateway token for a location and shows it once, with the agent's command.
+pub async fn submit_gateway_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<i64>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
+    let (token, name) = crate::services::gateways::issue_token(&state, &who, *id).await?;
+    let instance = instance_name(&state).await?;
+    let interface = svc::config_file_name(&name);
+    let interface = interface.trim_end_matches(".conf");
+    let mut res = html(
+        StatusCode::OK,
+        crate::views::gateways::gateway_token_page(
+            &instance,
+            &viewer(&session),
+            &name,
+            &token,
+            &state.config.public_url,
+            interface,
+        ),
+    );
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
 }

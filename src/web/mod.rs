@@ -8,6 +8,7 @@ mod auth;
 mod enroll;
 pub mod errors;
 mod flash;
+pub mod gateway;
 mod health;
 mod locations;
 mod middleware;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/", web::get().to(|| async { see_other("/admin/users") }))
     .route("/health", web::get().to(health::show_health))
     .service(api::scope())
+    .service(gateway::scope())
     .route("/assets/{hash}/{path:.*}", web::get().to(assets::show_asset))
     .route("/admin", web::get().to(|| async { see_other("/admin/users") }))
     .service(
@@ -99,6 +101,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(locations::submit_delete_location)),
     )
     .service(web::resource("/admin/locations/{id}/gateway.conf").route(web::get().to(locations::show_gateway_config)))
+    .service(web::resource("/admin/locations/{id}/gateway-token").route(web::post().to(locations::submit_gateway_token)))
     .service(
         web::resource("/admin/settings")
             .route(web::get().to(settings::show_settings))
