@@ -19,22 +19,23 @@ run: ## Build and serve http://localhost:8080 on ./onramp.db (prints the first a
 release: ## Build the release binary (target/release/onramp)
 	$(CARGO) build --release --locked
 
-# wireguard-tools without its recommends: they pull in a kernel image for the module, which
-# the tests never use, and installing one takes minutes.
-test-deps: ## Install what the tests need (chromium, chromedriver, wg) when run as root
-	@missing=""; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
-	command -v wg >/dev/null 2>&1 || missing="$$missing wireguard-tools"; \
+# The browser with its recommends (fonts); the network tools without theirs: wireguard-tools
+# recommends a kernel image for its module, which the tests never use (wireguard-go stands in).
+test-deps: ## Install what the tests need (chromium, chromedriver, wg, wireguard-go, ip, ping) when run as root
+	@browser=""; net=""; \
+	command -v chromium >/dev/null 2>&1 || browser="$$browser chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || browser="$$browser chromium-driver"; \
+	command -v wg >/dev/null 2>&1 || net="$$net wireguard-tools"; \
+	command -v wireguard-go >/dev/null 2>&1 || net="$$net wireguard-go"; \
+	command -v ip >/dev/null 2>&1 || net="$$net iproute2"; \
+	command -v ping >/dev/null 2>&1 || net="$$net iputils-ping"; \
+	missing="$$browser$$net"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing test dependencies:$$missing"; \
 			apt-get update -qq || exit 1; \
-			browser=$$(echo $$missing | tr ' ' '\n' | grep chromium | tr '\n' ' '); \
 			[ -z "$$browser" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$browser || exit 1; \
-			case "$$missing" in *wireguard-tools*) \
-				DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wireguard-tools || exit 1;; \
-			esac; \
+			[ -z "$$net" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$net || exit 1; \
 		else \
 			echo "The tests need:$$missing. Install them with:"; \
 			echo "  sudo apt-get update && sudo apt-get install -y$$missing"; \
