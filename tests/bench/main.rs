@@ -20,6 +20,9 @@ const WIZARD_SESSIONS: usize = 4000;
 const PASSWORD: &str = "correct horse battery staple";
 const WIZARD_CSRF: &str = "benchcsrfbenchcsrfbenchcsrfbenchcsrfbenchcs";
 const POLLING_TOKEN: &str = "benchpollingtokenbenchpollingtok";
+/// Devices on Site 0 besides user000000's, for the gateway's full sync.
+const GATEWAY_PEERS: usize = 10_000;
+const GATEWAY_TOKEN: &str = "benchgatewaytokenbenchgatewaytok";
 const FIRST: [&str; 10] = [
     "Jan", "Anna", "Piotr", "Maria", "Tomasz", "Ewa", "Paweł", "Zofia", "Adam", "Ola",
 ];
@@ -131,6 +134,24 @@ fn seed(db: &Path, cookies: &Path) {
         rusqlite::params![device, sha256_hex(POLLING_TOKEN)],
     )
     .expect("polling token");
+    // Site 0 has GATEWAY_PEERS more devices (of users 1000…), and a gateway token: the
+    // gateway's full sync lists them all.
+    for i in 0..GATEWAY_PEERS {
+        let user_id = 1000 + i as i64;
+        let (_, public) = onramp::services::locations::generate_keypair();
+        tx.execute(
+            "INSERT INTO device (user_id, name, public_key, created_at) VALUES (?1, 'pc', ?2, 0)",
+            rusqlite::params![user_id, public],
+        )
+        .expect("device");
+        let device = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO device_address (device_id, location_id, address) VALUES (?1, 1, ?2)",
+            rusqlite::params![device, format!("10.0.{}.{}", 1 + i / 250, 2 + i % 250)],
+        )
+        .expect("address");
+    }
+    onramp::db::gateways::set_token(&tx, 1, &sha256_hex(GATEWAY_TOKEN), 0).expect("gateway");
     let far = 4_000_000_000_i64;
     let mut out = std::fs::File::create(cookies).expect("cookies file");
     for i in 0..WIZARD_SESSIONS {
@@ -458,6 +479,24 @@ async fn main() {
             false,
             Some(&poll_lua),
             32,
+            seconds,
+        ),
+    );
+
+    let gateway_lua = dir.path().join("gateway.lua");
+    std::fs::write(
+        &gateway_lua,
+        format!("wrk.headers[\"Authorization\"] = \"Bearer {GATEWAY_TOKEN}\"\n"),
+    )
+    .unwrap();
+    run(
+        "GET /api/gateway/v1/config (full sync, 10,001 peers), 4 connections",
+        &mut wrk_command(
+            &format!("{base}/api/gateway/v1/config"),
+            "",
+            false,
+            Some(&gateway_lua),
+            4,
             seconds,
         ),
     );
