@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod devices;
+pub mod groups;
 pub mod locations;
 pub mod migrate;
 pub mod outbox;
