@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod client_api;
 pub mod devices;
 pub mod enrollment;
+pub mod groups;
 pub mod locations;
 pub mod outbox;
 pub mod settings;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod components;
 pub mod enroll;
 pub mod errors;
+pub mod groups;
 pub mod layout;
 pub mod locations;
 pub mod login;

@@ -11,6 +11,7 @@ mod cli;
 mod client_api;
 mod client_rules;
 mod enrollment;
+mod groups;
 mod hardening;
 mod health;
 mod locations;
