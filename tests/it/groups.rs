@@ -1,16 +1,107 @@
 //! Groups and "Who can connect": the admin screens, and that every place handing out a
 //! location (client API, wizard, gateway peers) follows group membership at once.
 
-use crate::helpers::TestApp;
+use crate::client_api::{call, key, setup};
+use crate::enrollment::{start as browser_start, step, walk_to_vpn};
+use crate::helpers::{add_location, hand_over_token, TestApp};
 use reqwest::StatusCode;
+use serde_json::{json, Value};
 
 fn count(app: &TestApp, sql: &str) -> i64 {
     let conn = app.state.db.conn().expect("conn");
     conn.query_row(sql, [], |r| r.get(0)).expect("count")
 }
 
+/// The location form for "Lab" (location 2 as `lab` adds it) with these access fields.
+async fn set_lab_access(app: &TestApp, access: &[(&str, &str)]) -> crate::helpers::Page {
+    let mut fields = vec![
+        ("name", "Lab"),
+        ("addresses", "10.20.0.1/24"),
+        ("endpoint", "lab.example.com"),
+        ("port", "51821"),
+        ("allowed_ips", "10.20.0.0/24"),
+        ("dns", ""),
+        ("keepalive", "25"),
+        ("key_mode", "keep"),
+        ("public_key", ""),
+    ];
+    fields.extend_from_slice(access);
+    app.post("/admin/locations/2/edit", &fields).await
+}
+
+/// Adds "Lab" as location 2, next to `setup`'s open "Office".
+async fn lab(app: &TestApp) {
+    add_location(app, "Lab", "10.20.0.1/24").await;
+    let open = set_lab_access(app, &[("access", "everyone")]).await;
+    assert_eq!(open.status, StatusCode::SEE_OTHER, "{}", open.body);
+}
+
+/// Lets only group 1 ("ops") connect to `setup`'s Office; an edit that leaves out the
+/// optional fields keeps their defaults.
+async fn office_for_ops(app: &TestApp) {
+    let office = app
+        .post(
+            "/admin/locations/1/edit",
+            &[
+                ("name", "Office"),
+                ("addresses", "10.10.0.1/24, fd00::1/64"),
+                ("endpoint", "vpn.example.com"),
+                ("port", "51820"),
+                ("allowed_ips", "10.10.0.0/24"),
+                ("key_mode", "keep"),
+                ("access", "groups"),
+                ("groups", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(office.status, StatusCode::SEE_OTHER, "{}", office.body);
+}
+
 async fn add_group(app: &TestApp, name: &str) -> crate::helpers::Page {
     app.post("/admin/groups", &[("name", name)]).await
+}
+
+fn network_names(device_config: &Value) -> Vec<String> {
+    device_config["configs"]
+        .as_array()
+        .expect("configs")
+        .iter()
+        .map(|c| c["network_name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+/// The gateway config text of a location.
+fn gateway(app: &TestApp, location_id: i64) -> String {
+    let conn = app.state.db.conn().expect("conn");
+    let row = onramp::db::locations::get(&conn, location_id)
+        .expect("query")
+        .expect("location");
+    onramp::services::locations::gateway_config(&conn, &row).expect("config")
+}
+
+/// Enrolls jnowak in the client with a device; returns (its public key, polling token,
+/// the `create_device` answer).
+async fn client_device(app: &TestApp, id: i64, name: &str) -> (String, String, Value) {
+    let token = hand_over_token(app, id, "enrollment").await;
+    let start = call(app, "enrollment/start", json!({ "token": token }), None).await;
+    assert_eq!(start.status, StatusCode::OK, "{}", start.body);
+    let pubkey = key();
+    let device = call(
+        app,
+        "enrollment/create_device",
+        json!({ "name": name, "pubkey": pubkey, "token": null }),
+        Some(&start.set_cookie()),
+    )
+    .await;
+    assert_eq!(device.status, StatusCode::OK, "{}", device.body);
+    let polling = device.body["token"].as_str().expect("token").to_owned();
+    (pubkey, polling, device.body)
+}
+
+async fn poll(app: &TestApp, polling: &str) -> Value {
+    let res = call(app, "poll", json!({ "token": polling }), None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    res.body["device_config"].clone()
 }
 
 #[tokio::test]
@@ -187,4 +278,155 @@ async fn the_user_form_sets_memberships() {
             .count(),
         2
     );
+}
+
+#[tokio::test]
+async fn a_restricted_location_follows_group_membership_everywhere() {
+    let app = setup().await;
+    lab(&app).await;
+    add_group(&app, "ops").await;
+    for (fields, message) in [
+        (
+            vec![("access", "groups")],
+            "Choose at least one group that may connect",
+        ),
+        (
+            vec![("access", "groups"), ("groups", "99")],
+            "A group you chose no longer exists.",
+        ),
+        (vec![("access", "nobody")], "Choose whether everyone"),
+    ] {
+        let res = set_lab_access(&app, &fields).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(res.body.contains(message), "{}", res.body);
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM location_access"), 0);
+    let restrict = set_lab_access(&app, &[("access", "groups"), ("groups", "1")]).await;
+    assert_eq!(restrict.status, StatusCode::SEE_OTHER, "{}", restrict.body);
+    let list = app.get("/admin/locations").await;
+    assert!(list.body.contains("Who can connect") && list.body.contains("Members of ops"));
+    let form = app.get("/admin/locations/2/edit").await;
+    assert!(
+        form.body.contains(r#"name="groups" value="1" checked"#),
+        "{}",
+        form.body
+    );
+    assert!(app
+        .audit_actions()
+        .contains(&"location.access_changed".to_owned()));
+
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let (pubkey, polling, created) = client_device(&app, id, "laptop").await;
+    assert_eq!(network_names(&created), ["Office"]);
+    assert_eq!(network_names(&poll(&app, &polling).await), ["Office"]);
+    assert!(gateway(&app, 1).contains(&pubkey));
+    assert!(
+        !gateway(&app, 2).contains(&pubkey),
+        "not a peer where they may not go"
+    );
+
+    let added = app
+        .post("/admin/groups/1/members", &[("username", "jnowak")])
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let now = poll(&app, &polling).await;
+    assert_eq!(network_names(&now), ["Lab", "Office"]);
+    assert_eq!(
+        now["configs"][0]["assigned_ip"], "10.20.0.2",
+        "the address kept all along"
+    );
+    assert!(gateway(&app, 2).contains(&pubkey));
+
+    let removed = app
+        .post(&format!("/admin/groups/1/members/{id}/remove"), &[])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    assert_eq!(network_names(&poll(&app, &polling).await), ["Office"]);
+    assert!(!gateway(&app, 2).contains(&pubkey));
+
+    // Opening the location again brings it back without a membership.
+    set_lab_access(&app, &[("access", "everyone")]).await;
+    assert_eq!(
+        network_names(&poll(&app, &polling).await),
+        ["Lab", "Office"]
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM location_access"), 0);
+}
+
+#[tokio::test]
+async fn a_dg_user_gets_the_one_location_open_to_them() {
+    let app = setup().await;
+    lab(&app).await;
+    add_group(&app, "ops").await;
+    // Office (location 1) becomes ops-only; Lab stays open.
+    office_for_ops(&app).await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let (_, polling, created) = client_device(&app, id, "").await;
+    assert_eq!(created["device"]["name"], "cli");
+    assert_eq!(
+        network_names(&created),
+        ["Lab"],
+        "dg needs exactly one location"
+    );
+    assert_eq!(network_names(&poll(&app, &polling).await), ["Lab"]);
+}
+
+#[tokio::test]
+async fn the_wizard_says_so_when_no_location_is_open() {
+    let app = setup().await;
+    add_group(&app, "ops").await;
+    office_for_ops(&app).await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let token = hand_over_token(&app, id, "enrollment").await;
+    let (user, _) = browser_start(&app, &token).await;
+    walk_to_vpn(&user).await;
+    let pair = key();
+    let fields = [
+        ("device_name", "laptop"),
+        ("public_key", pair.as_str()),
+        ("action", "add"),
+    ];
+    let done = step(&user, "/enroll/wizard/vpn", &fields).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = user.get("/enroll/done").await;
+    assert!(
+        page.body.contains("No VPN location is open to you yet."),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("/enroll/done/1.conf"));
+    assert_eq!(
+        user.get("/enroll/done/1.conf").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_group_that_decides_access_is_not_deleted() {
+    let app = setup().await;
+    lab(&app).await;
+    add_group(&app, "ops").await;
+    set_lab_access(&app, &[("access", "groups"), ("groups", "1")]).await;
+    let confirm = app.get("/admin/groups/1/delete").await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm.body.contains("decides who can connect to Lab"),
+        "{}",
+        confirm.body
+    );
+    assert!(!confirm.body.contains(r#"class="button-danger""#));
+    let refused = app.post("/admin/groups/1/delete", &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused
+        .body
+        .contains("The group ops cannot be deleted while it decides who can connect to Lab."));
+    assert_eq!(count(&app, "SELECT count(*) FROM user_group"), 1);
+    assert!(!app.audit_actions().contains(&"group.deleted".to_owned()));
+
+    set_lab_access(&app, &[("access", "everyone")]).await;
+    assert_eq!(
+        app.post("/admin/groups/1/delete", &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM user_group"), 0);
 }
