@@ -114,6 +114,28 @@ pub fn find_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<Lo
     .optional()
 }
 
+/// Who may connect to a location, as an SQL condition on the expressions `location` (a
+/// location id) and `user` (a user id). A location without `location_access` rows is open to
+/// everyone; one with rows admits only members of those groups. Every query that hands out a
+/// location (client configs, gateway peers) goes through this one rule.
+fn may_connect(location: &str, user: &str) -> String {
+    format!(
+        "(NOT EXISTS (SELECT 1 FROM location_access la WHERE la.location_id = {location})
+          OR EXISTS (SELECT 1 FROM location_access la JOIN group_member gm ON gm.group_id = la.group_id
+                     WHERE la.location_id = {location} AND gm.user_id = {user}))"
+    )
+}
+
+/// The locations a user may connect to, by name.
+pub fn accessible_to(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<LocationRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM location WHERE {} ORDER BY name",
+        may_connect("location.id", "?1")
+    ))?;
+    let rows = stmt.query_map([user_id], from_row)?;
+    rows.collect()
+}
+
 /// Every location, by name.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<LocationRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM location ORDER BY name"))?;
@@ -177,14 +199,15 @@ pub struct PeerRow {
     pub addresses: String,
 }
 
-/// The devices with addresses in a location.
+/// The devices with addresses in a location whose owners are active and may connect to it.
 pub fn peers(conn: &Connection, location_id: i64) -> rusqlite::Result<Vec<PeerRow>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT u.username, d.name, d.public_key, group_concat(a.address, ',')
          FROM device_address a JOIN device d ON d.id = a.device_id JOIN user u ON u.id = d.user_id
-         WHERE a.location_id = ?1 AND u.is_active = 1
+         WHERE a.location_id = ?1 AND u.is_active = 1 AND {}
          GROUP BY d.id ORDER BY d.id",
-    )?;
+        may_connect("?1", "u.id")
+    ))?;
     let rows = stmt.query_map([location_id], |r| {
         Ok(PeerRow {
             username: r.get(0)?,

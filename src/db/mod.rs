@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod devices;
 pub mod gateways;
+pub mod groups;
 pub mod locations;
 pub mod migrate;
 pub mod outbox;

@@ -1,5 +1,6 @@
 //! Pure rules and newtypes. Nothing here knows about HTTP, SQL or HTML.
 
+pub mod group;
 pub mod password;
 pub mod template;
 pub mod token;

@@ -176,11 +176,14 @@ pub fn rotate_polling_token(c: &Connection, device_id: i64, now: i64) -> Result<
     Ok(secret)
 }
 
-/// The device's addresses per location, in the order of the locations.
+/// The device's addresses per location its owner may connect to, in the order of the
+/// locations. The device holds an address in every location; a location restricted to groups
+/// its owner is not in is left out (see `db::locations::accessible_to`).
 pub fn device_locations(
     c: &Connection,
     device_id: i64,
 ) -> Result<Vec<(loc_repo::LocationRow, Vec<String>)>, AppError> {
+    let device = repo::get(c, device_id)?.ok_or(AppError::NotFound)?;
     // One query for the addresses, then match them to the locations in memory.
     let mut addresses: std::collections::HashMap<i64, Vec<String>> =
         std::collections::HashMap::new();
@@ -188,7 +191,7 @@ pub fn device_locations(
         addresses.entry(location).or_default().push(address);
     }
     let mut out = Vec::new();
-    for l in loc_repo::all(c)? {
+    for l in loc_repo::accessible_to(c, device.user_id)? {
         if let Some(addrs) = addresses.remove(&l.id) {
             out.push((l, addrs));
         }

@@ -1,6 +1,7 @@
 //! WireGuard locations: create, edit, delete, gateway key pairs, address allocation and the
 //! gateway's `wg-quick` config.
 
+use super::access::{self, Access};
 use super::Actor;
 use crate::db::locations::{self as repo, LocationFields, LocationRow};
 use crate::db::{self, audit};
@@ -48,6 +49,11 @@ pub struct LocationInput {
     pub key_mode: String,
     /// The pasted public key.
     pub public_key: String,
+    /// Who can connect: `everyone` or `groups`; `None` keeps what is stored (everyone for a
+    /// new location).
+    pub access: Option<String>,
+    /// The checked groups' ids, when only chosen groups can connect.
+    pub groups: Vec<String>,
 }
 
 struct Parsed {
@@ -59,6 +65,7 @@ struct Parsed {
     dns: String,
     keepalive: u16,
     key: KeyChoice,
+    access: Option<Access>,
 }
 
 enum KeyChoice {
@@ -138,6 +145,13 @@ fn parse(input: &LocationInput, editing: bool) -> Result<Parsed, AppError> {
             KeyChoice::Keep
         }
     };
+    let access = match access::parse(input.access.as_deref(), &input.groups) {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -150,6 +164,7 @@ fn parse(input: &LocationInput, editing: bool) -> Result<Parsed, AppError> {
         dns,
         keepalive: keepalive.parse().unwrap_or(25),
         key,
+        access,
     })
 }
 
@@ -276,6 +291,8 @@ pub async fn create_location(
             })?;
             sync_addresses(tx, id, &p.pool)?;
             audit::insert(tx, &actor.event(now, "location.created", Some(&p.name)))?;
+            let who = p.access.as_ref().unwrap_or(&Access::Everyone);
+            access::apply(tx, &actor, id, &p.name, who, now)?;
             Ok(id)
         })
         .await
@@ -320,6 +337,9 @@ pub async fn update_location(
             repo::update(tx, id, &fields)?;
             sync_addresses(tx, id, &p.pool)?;
             audit::insert(tx, &actor.event(now, "location.updated", Some(&p.name)))?;
+            if let Some(who) = &p.access {
+                access::apply(tx, &actor, id, &p.name, who, now)?;
+            }
             Ok(())
         })
         .await
@@ -340,13 +360,15 @@ pub async fn delete_location(state: &AppState, actor: &Actor, id: i64) -> Result
         .await
 }
 
-/// A location with how many devices have an address in it.
+/// A location with how many devices have an address in it and who can connect.
 #[derive(Debug, Clone)]
 pub struct LocationSummary {
     /// The location.
     pub location: LocationRow,
     /// Devices in it.
     pub devices: i64,
+    /// The groups whose members may connect, by name; empty when everyone may.
+    pub access: Vec<String>,
 }
 
 /// Every location, by name.
@@ -355,10 +377,15 @@ pub async fn list_locations(state: &AppState) -> Result<Vec<LocationSummary>, Ap
         .db
         .read(|c| {
             let counts: HashMap<i64, i64> = repo::device_counts(c)?.into_iter().collect();
+            let mut access: HashMap<i64, Vec<String>> = HashMap::new();
+            for (location, group) in crate::db::groups::all_access(c)? {
+                access.entry(location).or_default().push(group);
+            }
             Ok(repo::all(c)?
                 .into_iter()
                 .map(|location| LocationSummary {
                     devices: counts.get(&location.id).copied().unwrap_or(0),
+                    access: access.remove(&location.id).unwrap_or_default(),
                     location,
                 })
                 .collect())
@@ -382,7 +409,8 @@ pub async fn get_location(state: &AppState, id: i64) -> Result<LocationRow, AppE
 /// Placeholder written where onramp does not know the gateway's private key.
 pub const PRIVATE_KEY_PLACEHOLDER: &str = "REPLACE_WITH_THE_GATEWAY_PRIVATE_KEY";
 
-/// The gateway's `wg-quick` config for a location: its interface and one peer per device.
+/// The gateway's `wg-quick` config for a location: its interface and one peer per device of
+/// an active user who may connect to it.
 pub fn gateway_config(conn: &Connection, location: &LocationRow) -> Result<String, AppError> {
     let pool = pool_of(location)?;
     let peers = repo::peers(conn, location.id)?

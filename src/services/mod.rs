@@ -1,6 +1,7 @@
 //! Use cases, one function per user intent. Services parse input into domain types, read the
 //! time from the clock, run one transaction and return a small result.
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -8,6 +9,7 @@ pub mod client_api;
 pub mod devices;
 pub mod enrollment;
 pub mod gateways;
+pub mod groups;
 pub mod locations;
 pub mod outbox;
 pub mod settings;

@@ -1,6 +1,6 @@
 //! Managing users: add, edit, disable, enable, delete, list.
 
-use super::Actor;
+use super::{groups, Actor};
 use crate::db::{self, audit, sessions, users};
 use crate::domain::password::Password;
 use crate::domain::user::{Email, Profile, Username};
@@ -32,6 +32,8 @@ pub struct NewUserInput {
     pub password: String,
     /// Password repeated.
     pub password_repeat: String,
+    /// The checked groups' ids; `None` when the form did not show the groups.
+    pub groups: Option<Vec<String>>,
 }
 
 /// The "Edit user" form as submitted.
@@ -45,6 +47,13 @@ pub struct EditUserInput {
     pub email: String,
     /// Phone.
     pub phone: String,
+    /// The checked groups' ids; `None` leaves the memberships as they are.
+    pub groups: Option<Vec<String>>,
+}
+
+/// The group ids of a form's `groups`, or what is wrong with them.
+fn group_ids(raw: Option<&Vec<String>>) -> Result<Option<Vec<i64>>, FieldError> {
+    raw.map(|r| groups::parse_ids("groups", r)).transpose()
 }
 
 fn duplicate_email(email: &str, owner: &str) -> FieldError {
@@ -101,6 +110,10 @@ pub async fn create_user(
     if let Err(es) = &profile {
         errors.extend(es.iter().cloned());
     }
+    let group_ids = group_ids(input.groups.as_ref()).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
     let mut password = None;
     if !input.use_enrollment {
         let context = [
@@ -185,6 +198,9 @@ pub async fn create_user(
                 "enrollment"
             });
             audit::insert(tx, &event)?;
+            if let Some(ids) = &group_ids {
+                groups::set_user_groups(tx, &actor, id, username.as_str(), ids, now)?;
+            }
             Ok(id)
         })
         .await
@@ -223,6 +239,7 @@ pub async fn update_user(
         &input.phone,
     )
     .map_err(AppError::Validation)?;
+    let group_ids = group_ids(input.groups.as_ref()).map_err(|e| AppError::Validation(vec![e]))?;
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
     state
@@ -244,6 +261,9 @@ pub async fn update_user(
                 profile.phone.as_ref().map(|p| p.as_str()),
             )?;
             audit::insert(tx, &actor.event(now, "user.updated", Some(&user.username)))?;
+            if let Some(ids) = &group_ids {
+                groups::set_user_groups(tx, &actor, id, &user.username, ids, now)?;
+            }
             users::get(tx, id)?.ok_or(AppError::NotFound)
         })
         .await

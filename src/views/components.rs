@@ -153,3 +153,31 @@ pub fn radios(
         }
     }
 }
+
+/// A group of checkboxes with a legend, one per `(value, label)` and checked when its value
+/// is in `checked`. Without JavaScript the browser posts `name` once per checked box; an
+/// empty `options` shows `empty` instead.
+pub fn checkboxes(
+    name: &str,
+    legend: &str,
+    options: &[(String, String)],
+    checked: &[String],
+    empty: Markup,
+    errors: &[FieldError],
+) -> Markup {
+    let error = error_for(errors, name);
+    let error_id = format!("{name}-error");
+    html! {
+        fieldset class="field" id=(name) aria-invalid=[error.map(|_| "true")] aria-describedby=[error.map(|_| error_id.as_str())] {
+            legend { (legend) }
+            @if options.is_empty() { p class="hint" { (empty) } }
+            @for (value, label) in options {
+                label class="checkbox" {
+                    input type="checkbox" name=(name) value=(value) checked[checked.contains(value)];
+                    " " (label)
+                }
+            }
+            @if let Some(message) = error { div class="field-error" id=(error_id) { (message) } }
+        }
+    }
+}

@@ -242,7 +242,7 @@ pub fn done_step(w: &Wizard, done: &Done) -> Markup {
               div class="stack" data-device-key=[done.device_key.as_deref()] {
                 h2 { "Your VPN configuration for " (device) }
                 @if done.configs.is_empty() {
-                    p { "There are no VPN locations yet. Your administrator will tell you when one is ready." }
+                    p { "No VPN location is open to you yet. Your administrator will tell you when one is ready." }
                 }
                 @for c in &done.configs {
                     section class="stack config" data-config-for=(c.file_name) {

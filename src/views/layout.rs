@@ -12,6 +12,8 @@ const HTMX_CONFIG: &str = r#"{"selfRequestsOnly":true,"allowEval":false,"allowSc
 pub enum Nav {
     /// The users list and its forms.
     Users,
+    /// Groups of users.
+    Groups,
     /// WireGuard locations.
     Locations,
     /// Instance settings.
@@ -82,6 +84,7 @@ pub fn admin_page(
                     nav class="mainnav" aria-label="Main" {
                         @for (item, href, label) in [
                             (Nav::Users, "/admin/users", "Users"),
+                            (Nav::Groups, "/admin/groups", "Groups"),
                             (Nav::Locations, "/admin/locations", "Locations"),
                             (Nav::Settings, "/admin/settings", "Settings"),
                             (Nav::Outbox, "/admin/outbox", "Outbox"),

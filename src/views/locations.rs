@@ -1,10 +1,12 @@
 //! The locations list and its form.
 
-use super::components::{error_summary, field, flash, radios, Input};
+use super::components::{checkboxes, error_summary, field, flash, radios, Input};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::locations::LocationRow;
 use crate::domain::FieldError;
+use crate::services::access::describe;
 use crate::services::gateways::GatewayState;
+use crate::services::groups::GroupRef;
 use crate::services::locations::LocationSummary;
 use maud::{html, Markup};
 
@@ -37,7 +39,7 @@ pub fn locations_page(
                     caption class="sr-only" { "Locations" }
                     thead { tr {
                         th scope="col" { "Name" } th scope="col" { "Addresses" } th scope="col" { "Endpoint" }
-                        th scope="col" class="num" { "Devices" } th scope="col" { "Gateway" } th scope="col" { "Gateway public key" } th scope="col" { span class="sr-only" { "Actions" } }
+                        th scope="col" class="num" { "Devices" } th scope="col" { "Who can connect" } th scope="col" { "Gateway" } th scope="col" { "Gateway public key" } th scope="col" { span class="sr-only" { "Actions" } }
                     } }
                     tbody {
                         @for s in list {
@@ -47,6 +49,7 @@ pub fn locations_page(
                                 td { code { (l.addresses) } }
                                 td { code { (crate::domain::wireguard::endpoint(&l.endpoint, l.port)) } }
                                 td class="num" { (s.devices) }
+                                td { (describe(&s.access)) }
                                 td { (super::gateways::gateway_cell(l.id, &l.name, gateways.get(&l.id).unwrap_or(&GatewayState::NotSetUp), &viewer.csrf_token)) }
                                 td { code class="key" { (l.public_key) } }
                                 td class="row" {
@@ -86,6 +89,12 @@ pub struct LocationFormValues {
     pub key_mode: String,
     /// Pasted key.
     pub public_key: String,
+    /// Who can connect: `everyone` or `groups`.
+    pub access: String,
+    /// The ids of the groups checked under "Who can connect".
+    pub checked_groups: Vec<String>,
+    /// Every group, for the checkboxes.
+    pub all_groups: Vec<GroupRef>,
 }
 
 impl LocationFormValues {
@@ -95,6 +104,7 @@ impl LocationFormValues {
             port: "51820".into(),
             keepalive: "25".into(),
             key_mode: "generate".into(),
+            access: "everyone".into(),
             ..Default::default()
         }
     }
@@ -110,8 +120,22 @@ impl LocationFormValues {
             dns: l.dns.clone(),
             keepalive: l.keepalive.to_string(),
             key_mode: "keep".into(),
-            public_key: String::new(),
+            access: "everyone".into(),
+            ..Default::default()
         }
+    }
+
+    /// Fills in "Who can connect": every group, and those allowed (none: everyone).
+    pub fn with_access(mut self, all_groups: Vec<GroupRef>, allowed: &[GroupRef]) -> Self {
+        self.all_groups = all_groups;
+        self.access = if allowed.is_empty() {
+            "everyone"
+        } else {
+            "groups"
+        }
+        .into();
+        self.checked_groups = allowed.iter().map(|g| g.id.to_string()).collect();
+        self
     }
 }
 
@@ -166,6 +190,9 @@ pub fn location_form_page(
                     }
                     (radios("key_mode", "Gateway key", &key_options, &v.key_mode, errors))
                     (field(Input { required: false, hint: Some("44 characters, as printed by wg pubkey."), maxlength: 64, ..Input::new("public_key", "Gateway public key", &v.public_key) }, errors))
+                    (radios("access", "Who can connect", &[("everyone", "Everyone"), ("groups", "Only members of the groups checked below")], &v.access, errors))
+                    (checkboxes("groups", "Groups that can connect", &super::groups::group_options(&v.all_groups), &v.checked_groups,
+                        html! { "No groups yet. " a href="/admin/groups" { "Add a group" } " to let only its members connect." }, errors))
                     div class="actions" {
                         button type="submit" class="button-primary" { (submit) }
                         a class="button button-secondary" href="/admin/locations" { "Cancel" }

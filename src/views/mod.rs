@@ -6,6 +6,7 @@ pub mod components;
 pub mod enroll;
 pub mod errors;
 pub mod gateways;
+pub mod groups;
 pub mod layout;
 pub mod locations;
 pub mod login;

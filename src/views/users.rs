@@ -1,9 +1,11 @@
 //! The users list, its row action menu, and the add / edit / delete screens.
 
-use super::components::{error_summary, field, flash, flash_error, Input};
+use super::components::{checkboxes, error_summary, field, flash, flash_error, Input};
+use super::groups::group_options;
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::domain::user::UserStatus;
 use crate::domain::FieldError;
+use crate::services::groups::GroupRef;
 use crate::services::users::{Total, UserListRow, UserPage, UserRow, PAGE_SIZE};
 use maud::{html, Markup};
 
@@ -278,6 +280,10 @@ pub struct UserFormValues {
     pub phone: String,
     /// "Use enrollment process".
     pub use_enrollment: bool,
+    /// Every group, for the checkboxes.
+    pub all_groups: Vec<GroupRef>,
+    /// The ids of the checked groups.
+    pub checked_groups: Vec<String>,
 }
 
 /// The "Add user" page.
@@ -334,6 +340,10 @@ fn profile_fields(v: &UserFormValues, errors: &[FieldError]) -> Markup {
         (field(Input { autocomplete: "off", maxlength: 64, ..Input::new("last_name", "Last name", &v.last_name) }, errors))
         (field(Input { kind: "email", ..Input::new("email", "Email", &v.email) }, errors))
         (field(Input { kind: "tel", required: false, maxlength: 32, hint: Some("For example +48 123 456 789."), ..Input::new("phone", "Phone", &v.phone) }, errors))
+        // Unchecking every box sends no `groups` at all; the marker tells "none" from "not shown".
+        input type="hidden" name="groups_shown" value="1";
+        (checkboxes("groups", "Groups", &group_options(&v.all_groups), &v.checked_groups,
+            html! { "No groups yet. Groups decide who can connect to the locations limited to them; add them on the " a href="/admin/groups" { "Groups page" } "." }, errors))
     }
 }
 

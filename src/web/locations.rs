@@ -2,11 +2,12 @@
 
 use super::flash::{self, Kind};
 use super::session::admin_post;
-use super::{html, viewer, CsrfOnly};
+use super::{html, viewer, with_repeated, CsrfOnly, PairsForm};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
 use crate::services::locations::{self as svc, LocationInput};
+use crate::services::{access, groups};
 use crate::state::AppState;
 use crate::views::locations as view;
 use actix_web::http::{header, StatusCode};
@@ -56,35 +57,57 @@ pub struct LocationForm {
     key_mode: String,
     #[serde(default)]
     public_key: String,
+    /// `everyone` or `groups`; absent keeps what is stored (everyone for a new location).
+    #[serde(default)]
+    access: Option<String>,
 }
 
-impl LocationForm {
+/// The location form with its checked groups (the repeated field `groups`).
+struct Submitted {
+    form: LocationForm,
+    groups: Vec<String>,
+}
+
+impl Submitted {
+    fn decode(pairs: PairsForm) -> Result<Self, AppError> {
+        let (form, groups) = with_repeated(pairs.into_inner(), "groups")?;
+        Ok(Self { form, groups })
+    }
+
     fn input(&self) -> LocationInput {
+        let f = &self.form;
         LocationInput {
-            name: self.name.clone(),
-            addresses: self.addresses.clone(),
-            endpoint: self.endpoint.clone(),
-            port: self.port.clone(),
-            allowed_ips: self.allowed_ips.clone(),
-            dns: self.dns.clone(),
-            keepalive: self.keepalive.clone(),
-            key_mode: self.key_mode.clone(),
-            public_key: self.public_key.clone(),
+            name: f.name.clone(),
+            addresses: f.addresses.clone(),
+            endpoint: f.endpoint.clone(),
+            port: f.port.clone(),
+            allowed_ips: f.allowed_ips.clone(),
+            dns: f.dns.clone(),
+            keepalive: f.keepalive.clone(),
+            key_mode: f.key_mode.clone(),
+            public_key: f.public_key.clone(),
+            access: f.access.clone(),
+            groups: self.groups.clone(),
         }
     }
 
-    fn values(&self) -> view::LocationFormValues {
-        view::LocationFormValues {
-            name: self.name.clone(),
-            addresses: self.addresses.clone(),
-            endpoint: self.endpoint.clone(),
-            port: self.port.clone(),
-            allowed_ips: self.allowed_ips.clone(),
-            dns: self.dns.clone(),
-            keepalive: self.keepalive.clone(),
-            key_mode: self.key_mode.clone(),
-            public_key: self.public_key.clone(),
-        }
+    /// The form as sent, to show again with what is wrong.
+    async fn values(&self, state: &AppState) -> Result<view::LocationFormValues, AppError> {
+        let f = &self.form;
+        Ok(view::LocationFormValues {
+            name: f.name.clone(),
+            addresses: f.addresses.clone(),
+            endpoint: f.endpoint.clone(),
+            port: f.port.clone(),
+            allowed_ips: f.allowed_ips.clone(),
+            dns: f.dns.clone(),
+            keepalive: f.keepalive.clone(),
+            key_mode: f.key_mode.clone(),
+            public_key: f.public_key.clone(),
+            access: f.access.clone().unwrap_or_else(|| "everyone".into()),
+            checked_groups: self.groups.clone(),
+            all_groups: groups::all_groups(state).await?,
+        })
     }
 }
 
@@ -94,7 +117,8 @@ pub async fn show_new_location(
     session: AdminSession,
 ) -> Result<HttpResponse, AppError> {
     let instance = instance_name(&state).await?;
-    let values = view::LocationFormValues::new_location();
+    let values = view::LocationFormValues::new_location()
+        .with_access(groups::all_groups(&state).await?, &[]);
     Ok(html(
         StatusCode::OK,
         view::location_form_page(&instance, &viewer(&session), None, &values, &[]),
@@ -106,14 +130,15 @@ pub async fn submit_new_location(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AdminSession,
-    form: web::Form<LocationForm>,
+    form: PairsForm,
 ) -> Result<HttpResponse, AppError> {
-    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
+    let form = Submitted::decode(form)?;
+    let who = admin_post(&req, &state, &session, form.form.csrf_token.as_deref())?;
     match svc::create_location(&state, &who, form.input()).await {
         Ok(_) => Ok(flash::redirect_with(
             "/admin/locations",
             Kind::Notice,
-            &format!("Added location {}.", form.name.trim()),
+            &format!("Added location {}.", form.form.name.trim()),
             state.config.is_https(),
         )),
         Err(AppError::Validation(errors)) => {
@@ -124,7 +149,7 @@ pub async fn submit_new_location(
                     &instance,
                     &viewer(&session),
                     None,
-                    &form.values(),
+                    &form.values(&state).await?,
                     &errors,
                 ),
             ))
@@ -141,7 +166,10 @@ pub async fn show_edit_location(
 ) -> Result<HttpResponse, AppError> {
     let row = svc::get_location(&state, *id).await?;
     let instance = instance_name(&state).await?;
-    let values = view::LocationFormValues::from_row(&row);
+    let values = view::LocationFormValues::from_row(&row).with_access(
+        groups::all_groups(&state).await?,
+        &access::of_location(&state, *id).await?,
+    );
     Ok(html(
         StatusCode::OK,
         view::location_form_page(&instance, &viewer(&session), Some(&row), &values, &[]),
@@ -154,14 +182,15 @@ pub async fn submit_edit_location(
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
-    form: web::Form<LocationForm>,
+    form: PairsForm,
 ) -> Result<HttpResponse, AppError> {
-    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
+    let form = Submitted::decode(form)?;
+    let who = admin_post(&req, &state, &session, form.form.csrf_token.as_deref())?;
     match svc::update_location(&state, &who, *id, form.input()).await {
         Ok(()) => Ok(flash::redirect_with(
             "/admin/locations",
             Kind::Notice,
-            &format!("Saved location {}.", form.name.trim()),
+            &format!("Saved location {}.", form.form.name.trim()),
             state.config.is_https(),
         )),
         Err(AppError::Validation(errors)) => {
@@ -173,7 +202,7 @@ pub async fn submit_edit_location(
                     &instance,
                     &viewer(&session),
                     Some(&row),
-                    &form.values(),
+                    &form.values(&state).await?,
                     &errors,
                 ),
             ))

@@ -9,6 +9,7 @@ mod enroll;
 pub mod errors;
 mod flash;
 pub mod gateway;
+mod groups;
 mod health;
 mod locations;
 mod middleware;
@@ -27,6 +28,10 @@ use maud::Markup;
 /// Largest form body accepted (SECURITY.md 18).
 pub const FORM_LIMIT: usize = 16 * 1024;
 
+/// The answer to a form that cannot be decoded into the page's fields.
+const UNKNOWN_FIELDS: &str =
+    "The form contained fields this page does not know. Reload the page and try again.";
+
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -35,21 +40,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .error_handler(|err, _req| {
                 let message = match &err {
                     actix_web::error::UrlencodedError::Overflow { .. } => {
-                        "The form is too large. Shorten the text you entered and try again.".to_owned()
+                        "The form is too large. Shorten the text you entered and try again."
+                            .to_owned()
                     }
                     actix_web::error::UrlencodedError::ContentType => {
                         "The form was not sent as a form.".to_owned()
                     }
-                    actix_web::error::UrlencodedError::Parse(_) => {
-                        "The form contained fields this page does not know. Reload the page and try again.".to_owned()
-                    }
+                    actix_web::error::UrlencodedError::Parse(_) => UNKNOWN_FIELDS.to_owned(),
                     _ => "The form could not be read. Reload the page and try again.".to_owned(),
                 };
                 AppError::BadRequest(message).into()
             }),
     )
     .app_data(web::QueryConfig::default().error_handler(|_, _| {
-        AppError::BadRequest("The address contains parameters this page does not know.".into()).into()
+        AppError::BadRequest("The address contains parameters this page does not know.".into())
+            .into()
     }))
     // The default answer quotes the input and the parser (`can not parse "…" to a i64`).
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
@@ -57,8 +62,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/health", web::get().to(health::show_health))
     .service(api::scope())
     .service(gateway::scope())
-    .route("/assets/{hash}/{path:.*}", web::get().to(assets::show_asset))
-    .route("/admin", web::get().to(|| async { see_other("/admin/users") }))
+    .route(
+        "/assets/{hash}/{path:.*}",
+        web::get().to(assets::show_asset),
+    )
+    .route(
+        "/admin",
+        web::get().to(|| async { see_other("/admin/users") }),
+    )
     .service(
         web::resource("/admin/login")
             .route(web::get().to(auth::show_login))
@@ -71,25 +82,58 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(users::submit_new_user)),
     )
     .service(web::resource("/admin/users/new").route(web::get().to(users::show_new_user)))
-    .service(web::resource("/admin/users/{id}/actions").route(web::get().to(users::show_user_actions)))
+    .service(
+        web::resource("/admin/users/{id}/actions").route(web::get().to(users::show_user_actions)),
+    )
     .service(
         web::resource("/admin/users/{id}/edit")
             .route(web::get().to(users::show_edit_user))
             .route(web::post().to(users::submit_edit_user)),
     )
-    .service(web::resource("/admin/users/{id}/disable").route(web::post().to(users::submit_disable_user)))
-    .service(web::resource("/admin/users/{id}/enable").route(web::post().to(users::submit_enable_user)))
+    .service(
+        web::resource("/admin/users/{id}/disable")
+            .route(web::post().to(users::submit_disable_user)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/enable").route(web::post().to(users::submit_enable_user)),
+    )
     .service(
         web::resource("/admin/users/{id}/delete")
             .route(web::get().to(users::show_delete_user))
             .route(web::post().to(users::submit_delete_user)),
     )
     .service(
+        web::resource("/admin/groups")
+            .route(web::get().to(groups::show_groups))
+            .route(web::post().to(groups::submit_new_group)),
+    )
+    .service(web::resource("/admin/groups/{id}").route(web::get().to(groups::show_group)))
+    .service(
+        web::resource("/admin/groups/{id}/members")
+            .route(web::post().to(groups::submit_add_member)),
+    )
+    .service(
+        web::resource("/admin/groups/{id}/members/{user_id}/remove")
+            .route(web::post().to(groups::submit_remove_member)),
+    )
+    .service(
+        web::resource("/admin/groups/{id}/edit")
+            .route(web::get().to(groups::show_rename_group))
+            .route(web::post().to(groups::submit_rename_group)),
+    )
+    .service(
+        web::resource("/admin/groups/{id}/delete")
+            .route(web::get().to(groups::show_delete_group))
+            .route(web::post().to(groups::submit_delete_group)),
+    )
+    .service(
         web::resource("/admin/locations")
             .route(web::get().to(locations::show_locations))
             .route(web::post().to(locations::submit_new_location)),
     )
-    .service(web::resource("/admin/locations/new").route(web::get().to(locations::show_new_location)))
+    .service(
+        web::resource("/admin/locations/new").route(web::get().to(locations::show_new_location)),
+    )
     .service(
         web::resource("/admin/locations/{id}/edit")
             .route(web::get().to(locations::show_edit_location))
@@ -100,15 +144,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(locations::show_delete_location))
             .route(web::post().to(locations::submit_delete_location)),
     )
-    .service(web::resource("/admin/locations/{id}/gateway.conf").route(web::get().to(locations::show_gateway_config)))
-    .service(web::resource("/admin/locations/{id}/gateway-token").route(web::post().to(locations::submit_gateway_token)))
+    .service(
+        web::resource("/admin/locations/{id}/gateway.conf")
+            .route(web::get().to(locations::show_gateway_config)),
+    )
+    .service(
+        web::resource("/admin/locations/{id}/gateway-token")
+            .route(web::post().to(locations::submit_gateway_token)),
+    )
     .service(
         web::resource("/admin/settings")
             .route(web::get().to(settings::show_settings))
             .route(web::post().to(settings::submit_settings)),
     )
-    .service(web::resource("/admin/settings/preview").route(web::post().to(settings::submit_preview)))
-    .service(web::resource("/admin/settings/test-email").route(web::post().to(settings::submit_test_email)))
+    .service(
+        web::resource("/admin/settings/preview").route(web::post().to(settings::submit_preview)),
+    )
+    .service(
+        web::resource("/admin/settings/test-email")
+            .route(web::post().to(settings::submit_test_email)),
+    )
     .service(web::resource("/admin/outbox").route(web::get().to(outbox::show_outbox)))
     .service(web::resource("/admin/outbox/{id}").route(web::get().to(outbox::show_mail)))
     .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(outbox::submit_retry)))
@@ -118,7 +173,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/enroll/wizard").route(web::get().to(enroll::show_wizard)))
     .service(web::resource("/enroll/wizard/welcome").route(web::post().to(enroll::submit_welcome)))
     .service(web::resource("/enroll/wizard/verify").route(web::post().to(enroll::submit_verify)))
-    .service(web::resource("/enroll/wizard/password").route(web::post().to(enroll::submit_password)))
+    .service(
+        web::resource("/enroll/wizard/password").route(web::post().to(enroll::submit_password)),
+    )
     .service(web::resource("/enroll/wizard/vpn").route(web::post().to(enroll::submit_vpn)))
     .service(web::resource("/enroll/done").route(web::get().to(enroll::show_done)))
     .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))
@@ -132,7 +189,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(users::show_desktop_dialog))
             .route(web::post().to(users::submit_desktop_dialog)),
     )
-    .service(web::resource("/admin/users/{id}/revoke-token").route(web::post().to(users::submit_revoke_token)));
+    .service(
+        web::resource("/admin/users/{id}/revoke-token")
+            .route(web::post().to(users::submit_revoke_token)),
+    );
 }
 
 /// Response for anything no route matched.
@@ -172,6 +232,23 @@ pub struct CsrfOnly {
     pub csrf_token: Option<String>,
 }
 
+/// A posted form as its raw pairs, for forms with a field that may repeat.
+pub type PairsForm = web::Form<Vec<(String, String)>>;
+
+/// Decodes a form whose field `repeated` may appear any number of times (checkboxes, a
+/// multiple select; `serde_urlencoded` cannot decode those into a struct): the other fields
+/// as `T`, which may deny unknown fields, and the repeated field's values in order.
+pub fn with_repeated<T: serde::de::DeserializeOwned>(
+    pairs: Vec<(String, String)>,
+    repeated: &str,
+) -> Result<(T, Vec<String>), AppError> {
+    let (values, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k == repeated);
+    let encoded = serde_urlencoded::to_string(&rest).map_err(AppError::internal)?;
+    let form = serde_urlencoded::from_str(&encoded)
+        .map_err(|_| AppError::BadRequest(UNKNOWN_FIELDS.to_owned()))?;
+    Ok((form, values.into_iter().map(|(_, v)| v).collect()))
+}
+
 /// Application state from the request.
 pub fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>()
@@ -200,6 +277,9 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::TokenDialogForm,
         CsrfOnly,
         locations::LocationForm,
+        groups::NameForm,
+        groups::MemberForm,
+        Vec<(String, String)>,
         settings::SettingsForm,
         settings::PreviewForm,
         settings::TestEmailForm,

@@ -3,10 +3,11 @@
 use super::flash::{self, Kind};
 use super::request::{actor, wants_fragment};
 use super::session::{admin_post, verify_csrf};
-use super::{html, viewer, CsrfOnly};
+use super::{html, viewer, with_repeated, CsrfOnly, PairsForm};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
+use crate::services::groups::{all_groups, groups_of_user};
 use crate::services::tokens::{self, Delivery, Purpose};
 use crate::services::users::{self as svc, EditUserInput, NewUserInput};
 use crate::state::AppState;
@@ -73,6 +74,9 @@ pub struct NewUserForm {
     password: String,
     #[serde(default)]
     password_repeat: String,
+    /// Present when the form showed the groups (their checkboxes are the field `groups`).
+    #[serde(default)]
+    groups_shown: Option<String>,
 }
 
 /// Shows the empty "Add user" form.
@@ -83,6 +87,7 @@ pub async fn show_new_user(
     let instance = instance_name(&state).await?;
     let values = view::UserFormValues {
         use_enrollment: true,
+        all_groups: all_groups(&state).await?,
         ..Default::default()
     };
     Ok(html(
@@ -96,15 +101,15 @@ pub async fn submit_new_user(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AdminSession,
-    form: web::Form<NewUserForm>,
+    form: PairsForm,
 ) -> Result<HttpResponse, AppError> {
+    let (form, checked): (NewUserForm, _) = with_repeated(form.into_inner(), "groups")?;
     verify_csrf(
         &req,
         &state,
         &session.csrf_token,
         form.csrf_token.as_deref(),
     )?;
-    let form = form.into_inner();
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     let use_enrollment = form.use_enrollment.is_some();
     let values = view::UserFormValues {
@@ -114,6 +119,8 @@ pub async fn submit_new_user(
         email: form.email.clone(),
         phone: form.phone.clone(),
         use_enrollment,
+        all_groups: Vec::new(),
+        checked_groups: checked.clone(),
     };
     let input = NewUserInput {
         username: form.username,
@@ -124,6 +131,7 @@ pub async fn submit_new_user(
         use_enrollment,
         password: form.password,
         password_repeat: form.password_repeat,
+        groups: form.groups_shown.map(|_| checked),
     };
     match svc::create_user(&state, &who, input).await {
         Ok(id) if use_enrollment => {
@@ -150,6 +158,10 @@ pub async fn submit_new_user(
         )),
         Err(AppError::Validation(errors)) => {
             let instance = instance_name(&state).await?;
+            let values = view::UserFormValues {
+                all_groups: all_groups(&state).await?,
+                ..values
+            };
             Ok(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 view::new_user_page(&instance, &viewer(&session), &values, &errors),
@@ -193,6 +205,9 @@ pub struct EditUserForm {
     email: String,
     #[serde(default)]
     phone: String,
+    /// Present when the form showed the groups (their checkboxes are the field `groups`).
+    #[serde(default)]
+    groups_shown: Option<String>,
 }
 
 /// Shows a user's profile for editing.
@@ -209,6 +224,12 @@ pub async fn show_edit_user(
         email: user.email.clone(),
         phone: user.phone.clone().unwrap_or_default(),
         use_enrollment: false,
+        all_groups: all_groups(&state).await?,
+        checked_groups: groups_of_user(&state, user.id)
+            .await?
+            .iter()
+            .map(|g| g.id.to_string())
+            .collect(),
     };
     let instance = instance_name(&state).await?;
     Ok(html(
@@ -223,21 +244,22 @@ pub async fn submit_edit_user(
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
-    form: web::Form<EditUserForm>,
+    form: PairsForm,
 ) -> Result<HttpResponse, AppError> {
+    let (form, checked): (EditUserForm, Vec<String>) = with_repeated(form.into_inner(), "groups")?;
     verify_csrf(
         &req,
         &state,
         &session.csrf_token,
         form.csrf_token.as_deref(),
     )?;
-    let form = form.into_inner();
     let who = actor(&req, &state, Some((&session.username, session.user_id)));
     let input = EditUserInput {
         first_name: form.first_name.clone(),
         last_name: form.last_name.clone(),
         email: form.email.clone(),
         phone: form.phone.clone(),
+        groups: form.groups_shown.map(|_| checked.clone()),
     };
     match svc::update_user(&state, &who, *id, input).await {
         Ok(user) => Ok(flash::redirect_with(
@@ -255,6 +277,8 @@ pub async fn submit_edit_user(
                 email: form.email,
                 phone: form.phone,
                 use_enrollment: false,
+                all_groups: all_groups(&state).await?,
+                checked_groups: checked,
             };
             let instance = instance_name(&state).await?;
             Ok(html(

@@ -12,6 +12,7 @@ mod client_api;
 mod client_rules;
 mod enrollment;
 mod gateway_sync;
+mod groups;
 mod hardening;
 mod health;
 mod locations;
