@@ -68,12 +68,14 @@ async fn admin_journey_with_javascript() {
     browser
         .wait_until("the action menu opens", || browser.menu_is_open())
         .await;
-    browser.wait_for_focus("Edit").await;
+    browser.wait_for_focus("Open").await;
     assert_eq!(
         browser.active_element_role().await.as_deref(),
         Some("menuitem"),
-        "focus should be on the menu item \"Edit\", not on a plain link"
+        "focus should be on the menu item \"Open\", not on a plain link"
     );
+    browser.press(Key::Down).await;
+    browser.wait_for_focus("Edit").await;
     browser.press(Key::Down).await;
     browser.wait_for_focus("Disable").await;
     browser.press(Key::Escape).await;
@@ -85,6 +87,8 @@ async fn admin_journey_with_javascript() {
     browser.wait_for_focus("Actions for jnowak").await;
 
     browser.press(Key::Enter).await;
+    browser.wait_for_focus("Open").await;
+    browser.press(Key::Down).await;
     browser.wait_for_focus("Edit").await;
     browser.press(Key::Down).await;
     browser.wait_for_focus("Disable").await;

@@ -17,4 +17,5 @@ mod locations;
 mod mail;
 mod settings;
 mod smtp_server;
+mod user_page;
 mod users;
