@@ -22,6 +22,16 @@ pub struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
+impl<'a> NewEvent<'a> {
+    /// The same event with `detail`.
+    pub fn with_detail(self, detail: &'a str) -> Self {
+        Self {
+            detail: Some(detail),
+            ..self
+        }
+    }
+}
+
 /// A stored audit event.
 #[derive(Debug, Clone)]
 pub struct Event {

@@ -106,6 +106,29 @@ pub fn names_for_user(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<S
         .collect()
 }
 
+/// The user's devices, oldest first.
+pub fn for_user(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<DeviceRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM device WHERE user_id = ?1 ORDER BY id"
+    ))?
+    .query_map([user_id], from_row)?
+    .collect()
+}
+
+/// Renames a device.
+pub fn rename(conn: &Connection, id: i64, name: &str) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE device SET name = ?2 WHERE id = ?1",
+        params![id, name],
+    )
+}
+
+/// Deletes a device; its addresses, statistics and polling token go with it, and the
+/// polling token is retired.
+pub fn delete(conn: &Connection, id: i64) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM device WHERE id = ?1", [id])
+}
+
 /// The devices an unfinished enrollment registered with this token.
 pub fn pending_for_token(conn: &Connection, token_id: i64) -> rusqlite::Result<Vec<DeviceRow>> {
     conn.prepare_cached(&format!(

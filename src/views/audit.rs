@@ -12,6 +12,24 @@ fn shown(s: &str) -> String {
     visible_text(s, 512)
 }
 
+/// An event's time, actor, action, target and detail cells, as the audit log and a user's
+/// page show them.
+pub fn event_cells(
+    at: i64,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    detail: Option<&str>,
+) -> Markup {
+    html! {
+        td { (format_time(at)) }
+        td { (shown(actor)) }
+        td { code { (shown(action)) } }
+        td { (shown(target.unwrap_or(""))) }
+        td { (shown(detail.unwrap_or(""))) }
+    }
+}
+
 /// The audit log with its filters, newest first.
 pub fn audit_page(
     instance: &str,
@@ -55,11 +73,7 @@ pub fn audit_page(
                     tbody {
                         @for e in events {
                             tr {
-                                td { (format_time(e.at)) }
-                                td { (shown(&e.actor)) }
-                                td { code { (shown(&e.action)) } }
-                                td { (shown(e.target.as_deref().unwrap_or(""))) }
-                                td { (shown(e.detail.as_deref().unwrap_or(""))) }
+                                (event_cells(e.at, &e.actor, &e.action, e.target.as_deref(), e.detail.as_deref()))
                                 td { (shown(e.ip.as_deref().unwrap_or(""))) }
                                 td class="muted" { (shown(e.user_agent.as_deref().unwrap_or(""))) }
                             }

@@ -181,3 +181,16 @@ pub fn checkboxes(
         }
     }
 }
+
+/// A QR code of `data` as inline SVG (without the XML prolog), for a secret shown once: it
+/// is drawn here, so the secret never goes to a third party.
+pub fn qr_svg(data: &str) -> Result<String, qrcode::types::QrError> {
+    let svg = qrcode::QrCode::new(data.as_bytes())?
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .build();
+    Ok(svg
+        .find("<svg")
+        .map_or(svg.as_str(), |i| &svg[i..])
+        .to_owned())
+}

@@ -13,6 +13,7 @@ pub mod login;
 pub mod outbox;
 pub mod settings;
 pub mod tokens;
+pub mod user_page;
 pub mod users;
 
 use time::OffsetDateTime;
@@ -30,4 +31,40 @@ pub fn format_time(unix: i64) -> String {
         t.hour(),
         t.minute()
     )
+}
+
+/// How long ago `then` was, seen at `now` (both unix seconds): "never", "just now",
+/// "3 minutes ago", "2 days ago".
+pub fn time_ago(now: i64, then: Option<i64>) -> String {
+    let Some(then) = then else {
+        return String::from("never");
+    };
+    let seconds = now.saturating_sub(then);
+    let (n, unit) = match seconds {
+        ..=9 => return String::from("just now"),
+        10..=59 => (seconds, "second"),
+        60..=3_599 => (seconds / 60, "minute"),
+        3_600..=86_399 => (seconds / 3_600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    format!("{n} {unit}{plural} ago")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_ago;
+
+    #[test]
+    fn times_read_as_people_say_them() {
+        let now = 1_000_000;
+        assert_eq!(time_ago(now, None), "never");
+        assert_eq!(time_ago(now, Some(now + 5)), "just now");
+        assert_eq!(time_ago(now, Some(now - 3)), "just now");
+        assert_eq!(time_ago(now, Some(now - 45)), "45 seconds ago");
+        assert_eq!(time_ago(now, Some(now - 60)), "1 minute ago");
+        assert_eq!(time_ago(now, Some(now - 180)), "3 minutes ago");
+        assert_eq!(time_ago(now, Some(now - 7_300)), "2 hours ago");
+        assert_eq!(time_ago(now, Some(now - 86_400 * 3)), "3 days ago");
+    }
 }

@@ -12,7 +12,12 @@ use maud::{html, Markup};
 fn status_badge(row: &UserListRow) -> Markup {
     let user = &row.user;
     let status = UserStatus::of(user.is_active, user.is_enrolled(), row.device_count > 0);
-    match (status, row.pending_until) {
+    badge(status, row.pending_until)
+}
+
+/// A user's status as a badge; `pending_until` is when their unused enrollment token dies.
+pub fn badge(status: UserStatus, pending_until: Option<i64>) -> Markup {
+    match (status, pending_until) {
         (UserStatus::NotEnrolled, Some(until)) => {
             return html! { span class="badge badge-pending" { "Enrollment pending — expires " (super::format_time(until)) } };
         }
@@ -148,13 +153,16 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
     let u = &row.user;
     let menu_id = format!("menu-{}", u.id);
     let actions_url = format!("/admin/users/{}/actions", u.id);
+    let user_url = format!("/admin/users/{}", u.id);
     html! {
         tr id=(format!("user-{}", u.id)) data-user-row data-username=(u.username) {
-            td { (u.username) }
+            td { a href=(user_url) { (u.username) } }
             td { (u.first_name) " " (u.last_name) }
             td { (u.email) }
             td { (status_badge(row)) }
-            td class="num" { (row.device_count) }
+            td class="num" {
+                a href=(format!("{user_url}#devices")) aria-label=(format!("{} devices of {}", row.device_count, u.username)) { (row.device_count) }
+            }
             td class="menu-cell" {
                 div class="menu" data-menu {
                     form method="get" action=(actions_url) class="menu-form" {
@@ -198,6 +206,7 @@ pub fn action_menu(
     };
     html! {
         ul class=(class) role=[list_role] aria-label=(format!("Actions for {}", user.username)) {
+            li role=[li_role] { a role=[item_role] href=(base) { "Open" } }
             li role=[li_role] { a role=[item_role] href=(format!("{base}/edit")) { "Edit" } }
             li role=[li_role] {
                 @if is_self {
@@ -397,7 +406,9 @@ pub fn delete_user_page(
                 (flash_error(error))
                 p {
                     "This deletes " strong { (u.first_name) " " (u.last_name) } " (" (u.email) ")"
-                    @if row.device_count > 0 { ", their " (row.device_count) " device(s)" }
+                    @if row.device_count > 0 {
+                        ", " a href=(format!("/admin/users/{}#devices", u.id)) { "their " (row.device_count) " device(s)" }
+                    }
                     " and ends their sessions. This cannot be undone."
                 }
                 form method="post" action=(format!("/admin/users/{}/delete", u.id)) class="actions" {

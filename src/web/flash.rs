@@ -29,6 +29,18 @@ pub fn redirect_with(location: &str, kind: Kind, message: &str, https: bool) -> 
         .finish()
 }
 
+/// For an htmx request: a full page load of `location` (`HX-Redirect`), carrying a notice.
+pub fn hx_redirect_with(location: &str, kind: Kind, message: &str, https: bool) -> HttpResponse {
+    let mut res = redirect_with(location, kind, message, https);
+    *res.status_mut() = actix_web::http::StatusCode::OK;
+    res.headers_mut().remove(header::LOCATION);
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("hx-redirect"), value);
+    }
+    res
+}
+
 /// The notice carried by the request, if any.
 pub fn take(req: &HttpRequest) -> Option<(Kind, String)> {
     let raw = req.cookie(FLASH_COOKIE)?;

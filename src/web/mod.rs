@@ -5,6 +5,7 @@ mod api;
 mod assets;
 mod audit;
 mod auth;
+mod devices;
 mod enroll;
 pub mod errors;
 mod flash;
@@ -82,6 +83,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(users::submit_new_user)),
     )
     .service(web::resource("/admin/users/new").route(web::get().to(users::show_new_user)))
+    .service(web::resource("/admin/users/{id}").route(web::get().to(devices::show_user)))
+    .service(web::resource("/admin/users/{id}/devices").route(web::post().to(devices::submit_add)))
+    .service(
+        web::resource("/admin/users/{id}/devices/{device_id}/rename")
+            .route(web::get().to(devices::show_rename))
+            .route(web::post().to(devices::submit_rename)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/devices/{device_id}/delete")
+            .route(web::get().to(devices::show_delete))
+            .route(web::post().to(devices::submit_delete)),
+    )
     .service(
         web::resource("/admin/users/{id}/actions").route(web::get().to(users::show_user_actions)),
     )
@@ -275,6 +288,8 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::NewUserForm,
         users::EditUserForm,
         users::TokenDialogForm,
+        devices::RenameForm,
+        devices::AddDeviceForm,
         CsrfOnly,
         locations::LocationForm,
         groups::NameForm,

@@ -511,14 +511,8 @@ async fn issue(
     let instance = instance_name(&state).await?;
     match tokens::issue_token(&state, &who, id, purpose, delivery).await {
         Ok(issued) => {
-            let qr = qrcode::QrCode::new(issued.qr_payload().as_bytes())
-                .map(|code| {
-                    code.render::<qrcode::render::svg::Color<'_>>()
-                        .min_dimensions(220, 220)
-                        .build()
-                })
+            let qr = crate::views::components::qr_svg(&issued.qr_payload())
                 .map_err(AppError::internal)?;
-            let qr = qr.find("<svg").map_or(qr.as_str(), |i| &qr[i..]).to_owned();
             let expires = crate::views::format_time(issued.expires_at);
             let mut res = html(
                 StatusCode::OK,

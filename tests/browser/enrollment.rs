@@ -31,7 +31,7 @@ async fn server_with_mail() -> (SmtpServer, Server) {
 }
 
 /// Locations → Add location → "Office", with onramp generating the gateway key.
-async fn add_office_location(browser: &Browser) {
+pub(crate) async fn add_office_location(browser: &Browser) {
     browser.click_link("Locations").await;
     browser.click_link("Add location").await;
     browser.fill("Name", "Office").await;
@@ -116,7 +116,7 @@ async fn walk_to_vpn(browser: &Browser) {
 }
 
 /// Waits until the browser has finished saving `name` in `dir`; returns its contents.
-async fn wait_for_download(dir: &Path, name: &str) -> String {
+pub(crate) async fn wait_for_download(dir: &Path, name: &str) -> String {
     let file = dir.join(name);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -144,7 +144,7 @@ async fn wait_for_download(dir: &Path, name: &str) -> String {
 }
 
 /// Runs `wg` with `args`, feeding `input` on stdin; returns its trimmed stdout.
-fn wg(args: &[&str], input: &str) -> String {
+pub(crate) fn wg(args: &[&str], input: &str) -> String {
     let mut child = Command::new("wg")
         .args(args)
         .stdin(Stdio::piped())
@@ -173,7 +173,7 @@ fn wg(args: &[&str], input: &str) -> String {
 }
 
 /// The public key the server stored for jnowak's one device.
-fn stored_device_key(server: &Server) -> String {
+pub(crate) fn stored_device_key(server: &Server) -> String {
     let db = rusqlite::Connection::open_with_flags(
         server.database_path(),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -189,7 +189,7 @@ fn stored_device_key(server: &Server) -> String {
 }
 
 /// The value of `key = value` in a WireGuard config, if present.
-fn config_value<'a>(config: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn config_value<'a>(config: &'a str, key: &str) -> Option<&'a str> {
     config.lines().find_map(|line| {
         let (k, v) = line.split_once('=')?;
         (k.trim() == key).then(|| v.trim())

@@ -5,6 +5,7 @@
 //! Elements are found by label, role and accessible name; if a test cannot find something that
 //! way, the page is missing a label or name, and that is the bug.
 
+mod devices;
 mod enrollment;
 mod support;
 
@@ -68,12 +69,14 @@ async fn admin_journey_with_javascript() {
     browser
         .wait_until("the action menu opens", || browser.menu_is_open())
         .await;
-    browser.wait_for_focus("Edit").await;
+    browser.wait_for_focus("Open").await;
     assert_eq!(
         browser.active_element_role().await.as_deref(),
         Some("menuitem"),
-        "focus should be on the menu item \"Edit\", not on a plain link"
+        "focus should be on the menu item \"Open\", not on a plain link"
     );
+    browser.press(Key::Down).await;
+    browser.wait_for_focus("Edit").await;
     browser.press(Key::Down).await;
     browser.wait_for_focus("Disable").await;
     browser.press(Key::Escape).await;
@@ -85,6 +88,8 @@ async fn admin_journey_with_javascript() {
     browser.wait_for_focus("Actions for jnowak").await;
 
     browser.press(Key::Enter).await;
+    browser.wait_for_focus("Open").await;
+    browser.press(Key::Down).await;
     browser.wait_for_focus("Edit").await;
     browser.press(Key::Down).await;
     browser.wait_for_focus("Disable").await;

@@ -166,6 +166,22 @@ pub(crate) fn key() -> String {
     onramp::services::locations::generate_keypair().1
 }
 
+/// Starts an enrollment for `user_id` in the client and registers a device named `name`;
+/// the reply holds the device and its polling token.
+pub(crate) async fn client_device(app: &TestApp, user_id: i64, name: &str) -> Reply {
+    let token = hand_over_token(app, user_id, "enrollment").await;
+    let cookie = call(app, "enrollment/start", json!({ "token": token }), None)
+        .await
+        .set_cookie();
+    call(
+        app,
+        "enrollment/create_device",
+        json!({ "name": name, "pubkey": key() }),
+        Some(&cookie),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn sequence_a_enrolls_a_new_user_inside_the_client() {
     let app = setup().await;
@@ -480,17 +496,7 @@ async fn sequences_c_and_d_refresh_a_known_device() {
 async fn sequence_e_polling_follows_location_changes_and_disabled_users() {
     let app = setup().await;
     let id = app.add_user("jnowak", "Jan", "Nowak").await;
-    let token = hand_over_token(&app, id, "enrollment").await;
-    let cookie = call(&app, "enrollment/start", json!({ "token": token }), None)
-        .await
-        .set_cookie();
-    let device = call(
-        &app,
-        "enrollment/create_device",
-        json!({ "name": "laptop", "pubkey": key() }),
-        Some(&cookie),
-    )
-    .await;
+    let device = client_device(&app, id, "laptop").await;
     let polling = device.body["token"].as_str().expect("token").to_owned();
     let poll = |app: &TestApp| {
         let polling = polling.clone();

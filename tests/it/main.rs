@@ -19,4 +19,5 @@ mod locations;
 mod mail;
 mod settings;
 mod smtp_server;
+mod user_page;
 mod users;

@@ -391,10 +391,16 @@ async fn the_action_menu_is_a_fragment_for_htmx_and_a_page_without_javascript() 
     assert!(fragment
         .body
         .starts_with(r#"<ul class="menu-list" role="menu" aria-label="Actions for jnowak">"#));
-    for item in [">Edit<", ">Disable<", ">Start enrollment<", ">Delete<"] {
+    for item in [
+        ">Open<",
+        ">Edit<",
+        ">Disable<",
+        ">Start enrollment<",
+        ">Delete<",
+    ] {
         assert!(fragment.body.contains(item), "{item}");
     }
-    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 4);
+    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 5);
     let page = app.get(&format!("/admin/users/{id}/actions")).await;
     assert!(page.body.contains("<h1>Actions for jnowak</h1>"));
     assert!(page.body.contains("menu-list static"));
@@ -425,4 +431,8 @@ async fn user_text_is_escaped_everywhere() {
     assert!(!list.body.contains("<script>alert(1)"));
     assert!(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!list.body.contains("<img src=x>"));
+    let id = app.user_id("mallory").expect("stored");
+    let page = app.get(&format!("/admin/users/{id}")).await;
+    assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x>"));
 }

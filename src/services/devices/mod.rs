@@ -1,6 +1,8 @@
 //! Devices, whoever adds them: the wizard, the desktop client API, and the admin. One set of
 //! rules for names, keys, the per-user limit and addresses.
 
+pub mod admin;
+
 use crate::crypto::{random_alphanumeric, sha256_hex};
 use crate::db::{self, devices as repo, locations as loc_repo};
 use crate::domain::wireguard::{self as wg, WgKey};
@@ -56,6 +58,30 @@ pub fn free_name(c: &Connection, user_id: i64, base: &str) -> Result<String, App
     Err(AppError::BadRequest(
         "No free device name is left; choose another name.".into(),
     ))
+}
+
+/// The refusal of a name the user already has, addressed to the user, or with `owner` set to
+/// the admin acting for them.
+fn name_clash(name: &str, owner: Option<&str>) -> FieldError {
+    let message = match owner {
+        None => format!("You already have a device named {name}; choose another name."),
+        Some(owner) => format!("{owner} already has a device named {name}; choose another name."),
+    };
+    FieldError::new("device_name", message)
+}
+
+/// Refuses (as a validation error for the admin acting for `owner`) a name the user already
+/// has.
+pub fn ensure_name_free(
+    c: &Connection,
+    user_id: i64,
+    name: &str,
+    owner: Option<&str>,
+) -> Result<(), AppError> {
+    if repo::name_taken(c, user_id, name)? {
+        return Err(AppError::Validation(vec![name_clash(name, owner)]));
+    }
+    Ok(())
 }
 
 /// A device to add.
@@ -127,13 +153,7 @@ pub fn add(c: &Connection, d: &NewDevice<'_>, limit: u32, now: i64) -> Result<i6
         return Err(AddError::LimitReached(limit));
     }
     if repo::name_taken(c, d.user_id, d.name)? {
-        return Err(AddError::Invalid(FieldError::new(
-            "device_name",
-            format!(
-                "You already have a device named {}; choose another name.",
-                d.name
-            ),
-        )));
+        return Err(AddError::Invalid(name_clash(d.name, None)));
     }
     if repo::find_by_key(c, d.key.as_str())?.is_some() {
         return Err(AddError::Invalid(FieldError::new(
