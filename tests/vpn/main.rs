@@ -563,7 +563,7 @@ async fn a_wizard_config_carries_traffic_through_a_synced_gateway() {
         assert!(Instant::now() < deadline, "no gateway status: {page}");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    // The agent reports at least every ten seconds: the device's handshake arrives.
+    // The agent reports at least every ten seconds: the device's handshake arrived.
     let conn = rusqlite::Connection::open(lab.dir.path().join("onramp.db")).expect("open");
     let deadline = Instant::now() + Duration::from_secs(25);
     loop {
@@ -582,6 +582,18 @@ async fn a_wizard_config_carries_traffic_through_a_synced_gateway() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+
+    // Deleting the device takes it off the gateway.
+    let (status, body) = admin
+        .submit(
+            "/admin/users/2/devices/1/delete",
+            "/admin/users/2/devices/1/delete",
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let gone = lab.wait_for_ping(false, Duration::from_secs(10));
+    eprintln!("device deleted: tunnel stopped in {gone:?}");
 }
 
 fn nix_is_root() -> bool {
