@@ -594,6 +594,15 @@ async fn a_wizard_config_carries_traffic_through_a_synced_gateway() {
     assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
     let gone = lab.wait_for_ping(false, Duration::from_secs(10));
     eprintln!("device deleted: tunnel stopped in {gone:?}");
+    if let Some(agent) = &lab.agent {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", agent.id())).unwrap_or_default();
+        let peak = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .unwrap_or("VmHWM: unknown");
+        eprintln!("agent peak memory {peak}");
+    }
 }
 
 fn nix_is_root() -> bool {
