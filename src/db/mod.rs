@@ -194,6 +194,22 @@ pub fn savepoint<T>(
     }
 }
 
+/// Reads a column that stores an enum by name; an unknown name is a corrupt row, not a panic.
+pub fn enum_column<T>(
+    r: &rusqlite::Row<'_>,
+    idx: usize,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(idx)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            idx,
+            rusqlite::types::Type::Text,
+            format!("unknown value {text:?}").into(),
+        )
+    })
+}
+
 /// Whether `e` is a UNIQUE constraint violation.
 pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(

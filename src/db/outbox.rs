@@ -1,5 +1,6 @@
 //! The `outbox` table: every email, written in the transaction of the action that causes it.
 
+use crate::domain::outbox::OutboxStatus;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// An email to queue.
@@ -34,8 +35,8 @@ pub struct MailRow {
     pub body_text: String,
     /// HTML body.
     pub body_html: String,
-    /// queued, sending, sent or failed.
-    pub status: String,
+    /// Where it stands.
+    pub status: OutboxStatus,
     /// Delivery attempts so far.
     pub attempts: i64,
     /// When the worker may try next (unix seconds).
@@ -63,7 +64,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<MailRow> {
         subject: r.get(3)?,
         body_text: r.get(4)?,
         body_html: r.get(5)?,
-        status: r.get(6)?,
+        status: super::enum_column(r, 6, OutboxStatus::parse)?,
         attempts: r.get(7)?,
         next_attempt_at: r.get(8)?,
         last_error: r.get(9)?,
@@ -118,7 +119,13 @@ pub fn mark_failed(
 ) -> rusqlite::Result<usize> {
     conn.execute(
         "UPDATE outbox SET status = ?2, next_attempt_at = ?3, last_error = ?4, last_hint = ?5 WHERE id = ?1 AND status = 'sending'",
-        params![id, if give_up { "failed" } else { "queued" }, next_attempt_at, error, hint],
+        params![
+            id,
+            if give_up { OutboxStatus::Failed } else { OutboxStatus::Queued }.as_str(),
+            next_attempt_at,
+            error,
+            hint
+        ],
     )
 }
 
@@ -151,20 +158,25 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<MailRow>> {
 /// The newest emails first, before `before_id` when paging.
 pub fn recent(
     conn: &Connection,
-    status: Option<&str>,
+    status: Option<OutboxStatus>,
     before_id: Option<i64>,
     limit: i64,
 ) -> rusqlite::Result<Vec<MailRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id < ?2) ORDER BY id DESC LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(params![status, before_id], from_row)?;
+    let rows = stmt.query_map(
+        params![status.map(OutboxStatus::as_str), before_id],
+        from_row,
+    )?;
     rows.collect()
 }
 
 /// Emails per status.
-pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
+pub fn counts(conn: &Connection) -> rusqlite::Result<Vec<(OutboxStatus, i64)>> {
     let mut stmt = conn.prepare_cached("SELECT status, count(*) FROM outbox GROUP BY status")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((super::enum_column(r, 0, OutboxStatus::parse)?, r.get(1)?))
+    })?;
     rows.collect()
 }

@@ -1,5 +1,6 @@
 //! The `session` table: only a hash of each cookie value is stored.
 
+use crate::domain::session::SessionKind;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// A session as stored, with the owner's flags.
@@ -7,8 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 pub struct SessionRow {
     /// Hex SHA-256 of the cookie value.
     pub id_hash: String,
-    /// `admin`, `enrollment` or `api`.
-    pub kind: String,
+    /// What it is for.
+    pub kind: SessionKind,
     /// Owner.
     pub user_id: i64,
     /// Synchronizer token for forms.
@@ -44,7 +45,7 @@ pub fn insert(
     conn.execute(
         "INSERT INTO session (id_hash, kind, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![s.id_hash, s.kind, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, ip, user_agent],
+        params![s.id_hash, s.kind.as_str(), s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, ip, user_agent],
     )?;
     Ok(())
 }
@@ -60,7 +61,7 @@ pub fn find(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<Session
         Ok(SessionWithUser {
             session: SessionRow {
                 id_hash: r.get(0)?,
-                kind: r.get(1)?,
+                kind: super::enum_column(r, 1, SessionKind::parse)?,
                 user_id: r.get(2)?,
                 csrf_token: r.get(3)?,
                 created_at: r.get(4)?,

@@ -1,7 +1,9 @@
 //! Pure rules and newtypes. Nothing here knows about HTTP, SQL or HTML.
 
 pub mod group;
+pub mod outbox;
 pub mod password;
+pub mod session;
 pub mod template;
 pub mod token;
 pub mod user;

@@ -129,7 +129,7 @@ pub async fn login(
     let cookie_value = random_alphanumeric(43); // 256 bits
     let row = sessions::SessionRow {
         id_hash: sha256_hex(&cookie_value),
-        kind: "admin".into(),
+        kind: crate::domain::session::SessionKind::Admin,
         user_id: user.id,
         csrf_token: random_alphanumeric(43),
         created_at: at,
@@ -171,7 +171,7 @@ pub async fn authenticate(
                 return Ok(None);
             };
             let s = &found.session;
-            let alive = s.kind == "admin"
+            let alive = s.kind == crate::domain::session::SessionKind::Admin
                 && s.expires_at > now
                 && s.last_seen_at > idle_before
                 && found.is_admin

@@ -220,7 +220,7 @@ pub async fn start(state: &AppState, actor: &Actor, secret: &str) -> Result<Stri
                 tx,
                 &sessions::SessionRow {
                     id_hash: id_hash.clone(),
-                    kind: "enrollment".into(),
+                    kind: crate::domain::session::SessionKind::Enrollment,
                     user_id: token.user_id,
                     csrf_token: csrf.clone(),
                     created_at: now,

@@ -4,6 +4,7 @@
 
 use super::settings::{effective_smtp, load as load_settings};
 use crate::db::outbox::{self as repo, MailRow, NewMail};
+use crate::domain::outbox::OutboxStatus;
 use crate::error::AppError;
 use crate::mail::{self, Email};
 use crate::state::AppState;
@@ -164,17 +165,12 @@ pub async fn retry_now(state: &AppState, id: i64) -> Result<(), AppError> {
 /// A page of the outbox, newest first.
 pub async fn list(
     state: &AppState,
-    status: Option<String>,
+    status: Option<OutboxStatus>,
     before: Option<i64>,
-) -> Result<(Vec<MailRow>, Vec<(String, i64)>), AppError> {
+) -> Result<(Vec<MailRow>, Vec<(OutboxStatus, i64)>), AppError> {
     state
         .db
-        .read(move |c| {
-            Ok((
-                repo::recent(c, status.as_deref(), before, 50)?,
-                repo::counts(c)?,
-            ))
-        })
+        .read(move |c| Ok((repo::recent(c, status, before, 50)?, repo::counts(c)?)))
         .await
 }
 

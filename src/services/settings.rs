@@ -3,6 +3,7 @@
 use super::Actor;
 use crate::config::{Secret, SmtpConfig, SmtpSecurity};
 use crate::db::{audit, settings as repo};
+use crate::domain::outbox::OutboxStatus;
 use crate::domain::template::{markdown_to_safe_html, substitute, TagValues};
 use crate::domain::{has_control_chars, FieldError};
 use crate::error::AppError;
@@ -449,13 +450,13 @@ pub async fn send_test_email(
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let row = super::outbox::get(state, id).await?;
-        match row.status.as_str() {
-            "sent" => return Ok(TestMailOutcome::Sent),
-            "failed" | "queued" if row.attempts > 0 => {
+        match row.status {
+            OutboxStatus::Sent => return Ok(TestMailOutcome::Sent),
+            OutboxStatus::Failed | OutboxStatus::Queued if row.attempts > 0 => {
                 return Ok(TestMailOutcome::NotSent {
                     error: row.last_error.unwrap_or_default(),
                     hint: row.last_hint,
-                    failed: row.status == "failed",
+                    failed: row.status == OutboxStatus::Failed,
                 })
             }
             _ => {}

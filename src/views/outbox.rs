@@ -4,25 +4,26 @@ use super::components::{flash, flash_error};
 use super::format_time;
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::outbox::MailRow;
+use crate::domain::outbox::OutboxStatus;
 use maud::{html, Markup};
 
 fn hide_secret(body: &str) -> String {
     body.replace(crate::mail::SECRET_MARKER, crate::mail::SECRET_SHOWN_AS)
 }
 
-fn status_badge(status: &str) -> Markup {
+fn status_badge(status: OutboxStatus) -> Markup {
     let (class, label) = match status {
-        "sent" => ("badge badge-active", "Sent"),
-        "failed" => ("badge badge-disabled", "Failed"),
-        "sending" => ("badge badge-pending", "Sending"),
-        _ => ("badge badge-pending", "Queued"),
+        OutboxStatus::Sent => ("badge badge-active", "Sent"),
+        OutboxStatus::Failed => ("badge badge-disabled", "Failed"),
+        OutboxStatus::Sending => ("badge badge-pending", "Sending"),
+        OutboxStatus::Queued => ("badge badge-pending", "Queued"),
     };
     html! { span class=(class) { (label) } }
 }
 
 fn retry_form(viewer: &Viewer, m: &MailRow) -> Markup {
     html! {
-        @if m.status == "queued" || m.status == "failed" {
+        @if matches!(m.status, OutboxStatus::Queued | OutboxStatus::Failed) {
             form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) {
                 (csrf_field(&viewer.csrf_token))
                 button type="submit" class="linklike" aria-label=(format!("Retry now: {}", m.subject)) { "Retry now" }
@@ -36,12 +37,12 @@ pub fn outbox_page(
     instance: &str,
     viewer: &Viewer,
     rows: &[MailRow],
-    counts: &[(String, i64)],
+    counts: &[(OutboxStatus, i64)],
     smtp_configured: bool,
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
-    let count = |s: &str| counts.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);
+    let count = |s: OutboxStatus| counts.iter().find(|(k, _)| *k == s).map_or(0, |(_, n)| *n);
     admin_page(
         "Outbox",
         instance,
@@ -56,9 +57,9 @@ pub fn outbox_page(
             }
             nav class="row" aria-label="Filter by status" {
                 a href="/admin/outbox" { "All" }
-                a href="/admin/outbox?status=queued" { "Queued (" (count("queued") + count("sending")) ")" }
-                a href="/admin/outbox?status=sent" { "Sent (" (count("sent")) ")" }
-                a href="/admin/outbox?status=failed" { "Failed (" (count("failed")) ")" }
+                a href="/admin/outbox?status=queued" { "Queued (" (count(OutboxStatus::Queued) + count(OutboxStatus::Sending)) ")" }
+                a href="/admin/outbox?status=sent" { "Sent (" (count(OutboxStatus::Sent)) ")" }
+                a href="/admin/outbox?status=failed" { "Failed (" (count(OutboxStatus::Failed)) ")" }
             }
             @if rows.is_empty() {
                 p { "No emails." }
@@ -75,8 +76,8 @@ pub fn outbox_page(
                                 td { (format_time(m.created_at)) }
                                 td { (m.recipient) }
                                 td { a href=(format!("/admin/outbox/{}", m.id)) { (m.subject) } }
-                                td { (status_badge(&m.status))
-                                    @if m.status == "queued" && m.attempts > 0 { br; span class="muted" { "next try " (format_time(m.next_attempt_at)) } } }
+                                td { (status_badge(m.status))
+                                    @if m.status == OutboxStatus::Queued && m.attempts > 0 { br; span class="muted" { "next try " (format_time(m.next_attempt_at)) } } }
                                 td class="num" { (m.attempts) }
                                 td { @if let Some(e) = &m.last_error { (e) } @if let Some(h) = &m.last_hint { br; span class="hint" { (h) } } }
                                 td { (retry_form(viewer, m)) }
@@ -106,7 +107,7 @@ pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow) -> Markup {
                 h1 { (m.subject) }
                 dl {
                     dt { "To" } dd { (m.recipient) }
-                    dt { "Status" } dd { (status_badge(&m.status)) " after " (m.attempts) " attempt(s)" }
+                    dt { "Status" } dd { (status_badge(m.status)) " after " (m.attempts) " attempt(s)" }
                     dt { "Queued" } dd { (format_time(m.created_at)) }
                     @if let Some(t) = m.sent_at { dt { "Sent" } dd { (format_time(t)) } }
                     @if let Some(e) = &m.last_error { dt { "Last error" } dd { (e) } }

@@ -32,8 +32,8 @@ pub async fn show_outbox(
 ) -> Result<HttpResponse, AppError> {
     let status = query
         .status
-        .clone()
-        .filter(|s| ["queued", "sent", "failed", "sending"].contains(&s.as_str()));
+        .as_deref()
+        .and_then(crate::domain::outbox::OutboxStatus::parse);
     let (rows, counts) = svc::list(&state, status, query.before).await?;
     let settings = get_settings(&state).await?;
     let configured = effective_smtp(&state, &settings).is_some();

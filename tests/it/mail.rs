@@ -49,7 +49,7 @@ async fn wait_for_status(app: &TestApp, id: i64, status: &str) -> MailRow {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let row = mail(app, id);
-        if row.status == status {
+        if row.status.as_str() == status {
             return row;
         }
         assert!(
@@ -173,7 +173,7 @@ async fn smtp_down_then_up_delivers_exactly_once() {
     assert!(page.body.contains("will retry"), "{}", page.body);
 
     let row = only_mail(&app);
-    assert_eq!(row.status, "queued");
+    assert_eq!(row.status.as_str(), "queued");
     assert_eq!(row.attempts, 1);
     assert!(row.last_error.as_deref().is_some_and(|e| !e.is_empty()));
     let hint = row.last_hint.clone().unwrap_or_default();
@@ -231,7 +231,7 @@ async fn smtp_down_then_up_delivers_exactly_once() {
     app.state.mail_wake.notify_one();
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(smtp.messages().len(), 1, "the email was sent twice");
-    assert_eq!(mail(&app, row.id).status, "sent");
+    assert_eq!(mail(&app, row.id).status.as_str(), "sent");
 }
 
 #[tokio::test]
@@ -246,7 +246,7 @@ async fn without_smtp_mail_waits_in_the_outbox_and_is_readable() {
         page.body
     );
     let row = only_mail(&app);
-    assert_eq!(row.status, "queued");
+    assert_eq!(row.status.as_str(), "queued");
     assert_eq!(row.attempts, 0);
     assert_eq!(
         onramp::services::outbox::deliver_due(&app.state)
@@ -317,7 +317,7 @@ async fn permanent_rejection_fails_for_good_until_retried() {
     assert!(page.body.contains("was not sent"), "{}", page.body);
     assert!(page.body.contains("gave up"), "{}", page.body);
     let row = only_mail(&app);
-    assert_eq!(row.status, "failed");
+    assert_eq!(row.status.as_str(), "failed");
     assert_eq!(row.attempts, 1);
     let error = row.last_error.clone().unwrap_or_default();
     assert!(
@@ -334,7 +334,7 @@ async fn permanent_rejection_fails_for_good_until_retried() {
             .unwrap(),
         0
     );
-    assert_eq!(mail(&app, row.id).status, "failed");
+    assert_eq!(mail(&app, row.id).status.as_str(), "failed");
     assert_eq!(smtp.rejected().len(), 1);
     // The admin session idled out meanwhile.
     app.admin_login().await;
@@ -349,7 +349,7 @@ async fn permanent_rejection_fails_for_good_until_retried() {
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(res.location(), "/admin/outbox");
-    assert_ne!(mail(&app, row.id).status, "failed");
+    assert_ne!(mail(&app, row.id).status.as_str(), "failed");
     let list = app.get("/admin/outbox").await;
     assert!(list.body.contains("Retrying now."), "{}", list.body);
     onramp::services::outbox::deliver_due(&app.state)
@@ -391,7 +391,8 @@ async fn tls_mode_mismatch_gets_a_tls_hint() {
     let row = only_mail(&app);
     assert_eq!(row.attempts, 1);
     assert_eq!(
-        row.status, "queued",
+        row.status.as_str(),
+        "queued",
         "a TLS mismatch can be fixed in the settings: keep retrying"
     );
     let hint = row.last_hint.clone().unwrap_or_default();

@@ -213,7 +213,7 @@ pub async fn start(
                 tx,
                 &sessions::SessionRow {
                     id_hash: id_hash.clone(),
-                    kind: "api".into(),
+                    kind: crate::domain::session::SessionKind::Api,
                     user_id: user.id,
                     csrf_token: String::new(),
                     created_at: now,

@@ -1,0 +1,50 @@
+//! What a session is for. Stored as text in the `session` table; everywhere else this enum.
+
+/// The kinds of sessions onramp opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A logged-in admin: 30 minutes idle, 12 hours at most.
+    Admin,
+    /// A browser enrollment wizard, opened with an enrollment link.
+    Enrollment,
+    /// A desktop client's API session (`defguard_proxy` cookie), opened with a token.
+    Api,
+}
+
+impl SessionKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Enrollment => "enrollment",
+            Self::Api => "api",
+        }
+    }
+
+    /// Parses the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Self::Admin),
+            "enrollment" => Some(Self::Enrollment),
+            "api" => Some(Self::Api),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in [
+            SessionKind::Admin,
+            SessionKind::Enrollment,
+            SessionKind::Api,
+        ] {
+            assert_eq!(SessionKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(SessionKind::parse("portal"), None);
+    }
+}
