@@ -15,6 +15,10 @@ use std::time::Duration;
 
 /// How long one config request may wait on the server for a change.
 const WAIT: Duration = Duration::from_secs(10);
+/// Peers per status report: about 13 KB of JSON, under onramp's 16 KiB body limit.
+const REPORT_CHUNK: usize = 100;
+/// What was last reported per peer: handshake, received and sent bytes.
+type Reported = std::collections::HashMap<String, (Option<i64>, i64, i64)>;
 /// Longest pause between retries when something fails.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -95,13 +99,30 @@ impl Client {
         }
     }
 
-    fn report(&self, iface: &wg::Interface) -> Result<(), Trouble> {
-        self.request("POST", "status")
-            .send_json(WireReport {
-                peers: wg::report(iface),
+    /// Reports the peers whose handshake or counters changed since the last report, in
+    /// requests small enough for onramp's body limit (16 KiB).
+    fn report(&self, iface: &wg::Interface, reported: &mut Reported) -> Result<(), Trouble> {
+        let changed: Vec<_> = wg::report(iface)
+            .into_iter()
+            .filter(|p| {
+                reported.get(&p.public_key) != Some(&(p.last_handshake, p.rx_bytes, p.tx_bytes))
             })
-            .map(|_| ())
-            .map_err(trouble)
+            .collect();
+        for chunk in changed.chunks(REPORT_CHUNK) {
+            self.request("POST", "status")
+                .send_json(WireReport {
+                    peers: chunk.to_vec(),
+                })
+                .map_err(trouble)?;
+            for p in chunk {
+                reported.insert(
+                    p.public_key.clone(),
+                    (p.last_handshake, p.rx_bytes, p.tx_bytes),
+                );
+            }
+        }
+        reported.retain(|key, _| iface.peers.contains_key(key));
+        Ok(())
     }
 }
 
@@ -124,13 +145,17 @@ fn trouble(e: ureq::Error) -> Trouble {
 }
 
 /// One pass: fetch, apply the differences, report. Returns the version now applied.
-fn round(client: &Client, applied: Option<String>) -> Result<Option<String>, Trouble> {
+fn round(
+    client: &Client,
+    applied: Option<String>,
+    reported: &mut Reported,
+) -> Result<Option<String>, Trouble> {
     let cfg = &client.config;
     let fetched = client.fetch(applied.as_deref())?;
-    let current = wg::show(&cfg.wg, &cfg.interface).map_err(Trouble::Interface)?;
     let applied = match fetched {
         Fetched::Unchanged => applied,
         Fetched::Changed(want) => {
+            let current = wg::show(&cfg.wg, &cfg.interface).map_err(Trouble::Interface)?;
             let plan = wg::plan(&current, &want);
             if !plan.is_empty() {
                 wg::apply(&cfg.wg, &cfg.interface, &plan).map_err(Trouble::Interface)?;
@@ -153,12 +178,12 @@ fn round(client: &Client, applied: Option<String>) -> Result<Option<String>, Tro
                     want.public_key
                 );
             }
+            // Only the version is kept: the peer lists go before the interface is read again.
             Some(want.version)
         }
     };
-    // Read again so the report includes what was just applied.
     let seen = wg::show(&cfg.wg, &cfg.interface).map_err(Trouble::Interface)?;
-    client.report(&seen)?;
+    client.report(&seen, reported)?;
     Ok(applied)
 }
 
@@ -171,10 +196,11 @@ pub fn run(config: AgentConfig) -> anyhow::Result<()> {
         "onramp gateway agent started"
     );
     let mut applied: Option<String> = None;
+    let mut reported = Reported::new();
     let mut trouble: Option<Trouble> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
-        match round(&client, applied.clone()) {
+        match round(&client, applied.clone(), &mut reported) {
             Ok(now) => {
                 applied = now;
                 if let Some(past) = trouble.take() {
