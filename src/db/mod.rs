@@ -43,7 +43,7 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// Applies the pragmas every connection needs (SECURITY.md: WAL, synchronous=FULL,
+/// Applies the pragmas every connection needs (docs/security.md: WAL, synchronous=FULL,
 /// foreign keys, a busy timeout so a held write lock delays instead of failing).
 pub fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;

@@ -178,7 +178,7 @@ pub fn mark_started(
     )
 }
 
-/// Uses a token up: succeeds for exactly one caller (SECURITY.md 5).
+/// Uses a token up: succeeds for exactly one caller (docs/security.md, item 5).
 pub fn consume(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
     let changed = conn.execute(
         "UPDATE token SET consumed_at = ?2

@@ -294,7 +294,7 @@ fn join<T: fmt::Display>(items: &[T]) -> String {
         .join(", ")
 }
 
-/// Renders a device's `wg-quick` config (SECURITY.md 20: only the keys listed there).
+/// Renders a device's `wg-quick` config (docs/security.md, item 20: only the keys listed there).
 pub fn render_client_config(c: &PeerConfig<'_>) -> String {
     let mut out = String::from("[Interface]\n");
     let _ = writeln!(out, "PrivateKey = {}", c.private_key);

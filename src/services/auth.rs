@@ -1,4 +1,4 @@
-//! Admin login, sessions and logout (SECURITY.md 9–11, 15–17).
+//! Admin login, sessions and logout (docs/security.md, item 9–11, 15–17).
 
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};

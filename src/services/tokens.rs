@@ -1,4 +1,4 @@
-//! Issuing and revoking enrollment and desktop tokens (SPEC §2, SECURITY.md 1–8).
+//! Issuing and revoking enrollment and desktop tokens (docs/security.md, item 1–8).
 
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};

@@ -3,7 +3,7 @@
 use crate::assets;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-/// htmx settings (SECURITY.md 14). 422 swaps so inline form errors show; other errors do
+/// htmx settings (docs/security.md, item 14). 422 swaps so inline form errors show; other errors do
 /// not. Indicator styles are ours, because htmx would otherwise inject an inline style.
 const HTMX_CONFIG: &str = r#"{"selfRequestsOnly":true,"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
 

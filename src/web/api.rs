@@ -1,4 +1,4 @@
-//! The desktop client's JSON API under `/api/v1` (CLIENT_API.md). Every response carries the
+//! The desktop client's JSON API under `/api/v1` (its rules: docs/client-api.md). Every response carries the
 //! version headers the client checks; every error is `{"error": "…"}`.
 
 use super::request::actor;

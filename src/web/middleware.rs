@@ -1,5 +1,5 @@
-//! Headers on every response (SECURITY.md 13) and a guard so a panicking handler answers
-//! 500 instead of taking its worker down (SECURITY.md 25).
+//! Headers on every response (docs/security.md, item 13) and a guard so a panicking handler answers
+//! 500 instead of taking its worker down (docs/security.md, item 25).
 
 use crate::error::AppError;
 use crate::state::AppState;

@@ -26,7 +26,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::Markup;
 
-/// Largest form body accepted (SECURITY.md 18).
+/// Largest form body accepted (docs/security.md, item 18).
 pub const FORM_LIMIT: usize = 16 * 1024;
 
 /// The answer to a form that cannot be decoded into the page's fields.

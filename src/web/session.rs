@@ -100,7 +100,7 @@ impl FromRequest for AdminSession {
     }
 }
 
-/// Checks that a state-changing request comes from our own pages (SECURITY.md 12):
+/// Checks that a state-changing request comes from our own pages (docs/security.md, item 12):
 /// `Sec-Fetch-Site: same-origin` when the browser sends it, else an `Origin` equal to the
 /// public URL's; then the synchronizer token, from the `X-CSRF-Token` header or the form.
 pub fn verify_csrf(

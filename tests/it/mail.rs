@@ -96,7 +96,7 @@ async fn test_email_arrives_as_multipart_text_and_html_with_public_url_links() {
     let smtp = SmtpServer::start().await;
     let app = app_with_smtp(smtp.port(), "none").await;
 
-    // A forged forwarding header must not leak into links (SECURITY.md 21).
+    // A forged forwarding header must not leak into links (docs/security.md, item 21).
     let res = app
         .client
         .post(app.url("/admin/settings/test-email"))
