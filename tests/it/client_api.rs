@@ -1,4 +1,4 @@
-//! The desktop client's request sequences: enroll a new user (A), activate an enrolled user's desktop (B), refresh (C, D) and poll (E),
+//! The desktop client's request sequences (enroll a new user, activate a desktop, refresh, poll), sent as the client
 //! sends them: JSON POSTs, the whole `Set-Cookie` line echoed back as `Cookie`, odd headers.
 
 use crate::helpers::{add_location, hand_over_token, set_office_dns, TestApp};
