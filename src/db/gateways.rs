@@ -53,6 +53,15 @@ pub fn location_for_token(conn: &Connection, token_hash: &str) -> rusqlite::Resu
         .optional()
 }
 
+/// Whether the location has a gateway token.
+pub fn exists(conn: &Connection, location_id: i64) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM gateway WHERE location_id = ?1)",
+        [location_id],
+        |r| r.get(0),
+    )
+}
+
 /// Every gateway.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<GatewayRow>> {
     conn.prepare_cached(&format!(

@@ -115,7 +115,7 @@ pub async fn issue_token(
         .db
         .write(move |tx| {
             let l = loc_repo::get(tx, location_id)?.ok_or(AppError::NotFound)?;
-            let rotated = repo::all(tx)?.iter().any(|g| g.location_id == location_id);
+            let rotated = repo::exists(tx, location_id)?;
             repo::set_token(tx, location_id, &hash, now)?;
             let mut e = actor.event(now, "gateway.token_issued", Some(&l.name));
             e.detail = Some(if rotated {
@@ -215,25 +215,16 @@ pub struct PeerSeen {
     pub tx_bytes: i64,
 }
 
-/// Stores a gateway's report of its peers.
+/// Stores a gateway's report of its peers (its contact was recorded when it authenticated).
 pub async fn report(
     state: &AppState,
     location_id: i64,
-    version: Option<String>,
-    hostname: Option<String>,
     peers: Vec<PeerSeen>,
 ) -> Result<usize, AppError> {
     let now = state.now().unix_timestamp();
     state
         .db
         .write(move |tx| {
-            repo::touch(
-                tx,
-                location_id,
-                now,
-                version.as_deref(),
-                hostname.as_deref(),
-            )?;
             let reports: Vec<repo::PeerReport<'_>> = peers
                 .iter()
                 .map(|p| repo::PeerReport {

@@ -224,7 +224,7 @@ pub async fn submit_status(
             tx_bytes: p.tx_bytes.max(0),
         })
         .collect();
-    match svc::report(&state, id, None, None, peers).await {
+    match svc::report(&state, id, peers).await {
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(e) => app_error(e),
     }
