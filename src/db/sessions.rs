@@ -20,6 +20,10 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     /// Absolute end, unix seconds.
     pub expires_at: i64,
+    /// When the user proved who they are, unix seconds.
+    pub auth_time: i64,
+    /// Whether a second factor was part of that proof.
+    pub mfa: bool,
 }
 
 /// A session with the owner's name and flags.
@@ -43,9 +47,9 @@ pub fn insert(
     user_agent: Option<&str>,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO session (id_hash, kind, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![s.id_hash, s.kind.as_str(), s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, ip, user_agent],
+        "INSERT INTO session (id_hash, kind, user_id, csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, auth_time, mfa)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![s.id_hash, s.kind.as_str(), s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, ip, user_agent, s.auth_time, s.mfa],
     )?;
     Ok(())
 }
@@ -54,7 +58,7 @@ pub fn insert(
 pub fn find(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<SessionWithUser>> {
     conn.prepare_cached(
         "SELECT s.id_hash, s.kind, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
-                u.username, u.is_admin, u.is_active
+                u.username, u.is_admin, u.is_active, COALESCE(s.auth_time, s.created_at), s.mfa
          FROM session s JOIN user u ON u.id = s.user_id WHERE s.id_hash = ?1",
     )?
     .query_row([id_hash], |r| {
@@ -67,6 +71,8 @@ pub fn find(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<Session
                 created_at: r.get(4)?,
                 last_seen_at: r.get(5)?,
                 expires_at: r.get(6)?,
+                auth_time: r.get(10)?,
+                mfa: r.get(11)?,
             },
             username: r.get(7)?,
             is_admin: r.get(8)?,
@@ -94,10 +100,47 @@ pub fn delete_for_user(conn: &Connection, user_id: i64) -> rusqlite::Result<usiz
     conn.execute("DELETE FROM session WHERE user_id = ?1", [user_id])
 }
 
+/// Ends every sign-in of a user but `keep` (a password change keeps the session it came from).
+pub fn delete_logins_except(
+    conn: &Connection,
+    user_id: i64,
+    keep: &str,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM session WHERE user_id = ?1 AND kind IN ('user', 'mfa') AND id_hash <> ?2",
+        params![user_id, keep],
+    )
+}
+
+/// Ties a reset session to the link that opened it.
+pub fn set_reset(conn: &Connection, id_hash: &str, reset_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE session SET reset_id = ?2 WHERE id_hash = ?1",
+        params![id_hash, reset_id],
+    )?;
+    Ok(())
+}
+
+/// The reset link a reset session was opened with.
+pub fn reset_of(conn: &Connection, id_hash: &str) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT reset_id FROM session WHERE id_hash = ?1 AND kind = 'reset'",
+        [id_hash],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::flatten)
+}
+
+/// Ends every session opened with a reset link (the newest session wins).
+pub fn delete_for_reset(conn: &Connection, reset_id: i64) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM session WHERE reset_id = ?1", [reset_id])
+}
+
 /// Removes sessions that ended: past their absolute end or idle since `idle_before`.
 pub fn delete_stale(conn: &Connection, now: i64, idle_before: i64) -> rusqlite::Result<usize> {
     conn.execute(
-        "DELETE FROM session WHERE expires_at <= ?1 OR (kind = 'admin' AND last_seen_at < ?2)",
+        "DELETE FROM session WHERE expires_at <= ?1 OR (kind = 'user' AND last_seen_at < ?2)",
         params![now, idle_before],
     )
 }

@@ -6,6 +6,7 @@ pub mod password;
 pub mod session;
 pub mod template;
 pub mod token;
+pub mod totp;
 pub mod user;
 pub mod wireguard;
 

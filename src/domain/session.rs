@@ -3,8 +3,13 @@
 /// The kinds of sessions onramp opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionKind {
-    /// A logged-in admin: 30 minutes idle, 12 hours at most.
-    Admin,
+    /// A signed-in user (admins too: admin rights are read from the user on every request):
+    /// 30 minutes idle, 12 hours at most.
+    User,
+    /// A login whose password was right, waiting for the second factor: 5 minutes at most.
+    SecondFactor,
+    /// A password reset link being used: 10 minutes at most.
+    Reset,
     /// A browser enrollment wizard, opened with an enrollment link.
     Enrollment,
     /// A desktop client's API session (`defguard_proxy` cookie), opened with a token.
@@ -15,7 +20,9 @@ impl SessionKind {
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Admin => "admin",
+            Self::User => "user",
+            Self::SecondFactor => "mfa",
+            Self::Reset => "reset",
             Self::Enrollment => "enrollment",
             Self::Api => "api",
         }
@@ -24,7 +31,9 @@ impl SessionKind {
     /// Parses the stored name.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
-            "admin" => Some(Self::Admin),
+            "user" => Some(Self::User),
+            "mfa" => Some(Self::SecondFactor),
+            "reset" => Some(Self::Reset),
             "enrollment" => Some(Self::Enrollment),
             "api" => Some(Self::Api),
             _ => None,
@@ -39,7 +48,9 @@ mod tests {
     #[test]
     fn kinds_round_trip() {
         for k in [
-            SessionKind::Admin,
+            SessionKind::User,
+            SessionKind::SecondFactor,
+            SessionKind::Reset,
             SessionKind::Enrollment,
             SessionKind::Api,
         ] {

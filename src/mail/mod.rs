@@ -2,6 +2,7 @@
 //! Nothing is sent directly by a request: services queue rows in the outbox and the worker
 //! in `services::outbox` hands them to [`send`].
 
+pub mod account;
 pub mod followups;
 pub mod templates;
 

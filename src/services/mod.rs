@@ -2,6 +2,7 @@
 //! time from the clock, run one transaction and return a small result.
 
 pub mod access;
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -11,6 +12,7 @@ pub mod enrollment;
 pub mod gateways;
 pub mod groups;
 pub mod locations;
+pub mod mfa;
 pub mod outbox;
 pub mod settings;
 pub mod tokens;

@@ -40,7 +40,7 @@ pub fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(token); }
 }
 
-fn head(title: &str, instance: &str) -> Markup {
+pub(crate) fn head(title: &str, instance: &str) -> Markup {
     head_with(title, instance, false)
 }
 

@@ -1,6 +1,7 @@
 //! HTML, with maud only. Every fragment is one function used both by its full page and by
 //! the htmx response that swaps it in.
 
+pub mod account;
 pub mod audit;
 pub mod components;
 pub mod enroll;

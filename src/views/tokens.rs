@@ -68,7 +68,7 @@ pub fn token_dialog_page(
 }
 
 /// A read-only field with a Copy button.
-pub(super) fn copy_row(id: &str, label: &str, value: &str) -> Markup {
+pub(crate) fn copy_row(id: &str, label: &str, value: &str) -> Markup {
     html! {
         div class="field" {
             label for=(id) { (label) }

@@ -43,12 +43,13 @@ pub struct Renaming<'a> {
     pub errors: &'a [FieldError],
 }
 
-fn user_url(user_id: i64) -> String {
+/// Where a user's devices live: `/admin/users/{id}` for an admin, `/me` for the user.
+pub fn user_url(user_id: i64) -> String {
     format!("/admin/users/{user_id}")
 }
 
-fn device_url(user_id: i64, device_id: i64, action: &str) -> String {
-    format!("/admin/users/{user_id}/devices/{device_id}/{action}")
+fn device_url(base: &str, device_id: i64, action: &str) -> String {
+    format!("{base}/devices/{device_id}/{action}")
 }
 
 /// The user page.
@@ -90,22 +91,27 @@ pub fn user_page(
                     dt { "Admin" } dd { @if p.is_admin { "Yes" } @else { "No" } }
                 }
             }
-            (devices_section(viewer, o, renaming))
-            (add_device_form(viewer, p.id, add, add_errors))
+            (devices_section(viewer, &user_url(p.id), o, renaming))
+            (add_device_form(viewer, &user_url(p.id), "Add device for this user", add, add_errors))
             (token_section(viewer, o))
             (events_section(o))
         },
     )
 }
 
-fn devices_section(viewer: &Viewer, o: &UserOverview, renaming: Option<Renaming<'_>>) -> Markup {
-    let user_id = o.profile.id;
+/// The devices table; `base` is [`user_url`] or `/me`.
+pub fn devices_section(
+    viewer: &Viewer,
+    base: &str,
+    o: &UserOverview,
+    renaming: Option<Renaming<'_>>,
+) -> Markup {
     html! {
         section id="devices" class="stack" aria-labelledby="devices-title" {
             h2 id="devices-title" { "Devices" }
             p class="muted" { (o.devices.len()) " of at most " (o.limit) " devices." }
             @if o.devices.is_empty() {
-                p { (o.profile.username) " has no devices yet." }
+                p { "No devices yet." }
             } @else {
                 table class="data" {
                     caption class="sr-only" { "Devices of " (o.profile.username) }
@@ -120,8 +126,8 @@ fn devices_section(viewer: &Viewer, o: &UserOverview, renaming: Option<Renaming<
                     tbody {
                         @for d in &o.devices {
                             @match renaming {
-                                Some(r) if r.device_id == d.id => (rename_row(viewer, user_id, d, r.value, r.errors)),
-                                _ => (device_row(user_id, d, o.now)),
+                                Some(r) if r.device_id == d.id => (rename_row(viewer, base, d, r.value, r.errors)),
+                                _ => (device_row(base, d, o.now)),
                             }
                         }
                     }
@@ -132,8 +138,8 @@ fn devices_section(viewer: &Viewer, o: &UserOverview, renaming: Option<Renaming<
 }
 
 /// One row of the devices table.
-pub fn device_row(user_id: i64, d: &DeviceSummary, now: i64) -> Markup {
-    let rename = device_url(user_id, d.id, "rename");
+pub fn device_row(base: &str, d: &DeviceSummary, now: i64) -> Markup {
+    let rename = device_url(base, d.id, "rename");
     html! {
         tr id=(format!("device-{}", d.id)) {
             td {
@@ -155,7 +161,7 @@ pub fn device_row(user_id: i64, d: &DeviceSummary, now: i64) -> Markup {
                 div class="actions" {
                     a href=(rename) hx-get=(rename) hx-target=(format!("#device-{}", d.id)) hx-swap="outerHTML"
                         aria-label=(format!("Rename {}", d.name)) { "Rename" }
-                    a href=(device_url(user_id, d.id, "delete")) aria-label=(format!("Delete {}", d.name)) { "Delete" }
+                    a href=(device_url(base, d.id, "delete")) aria-label=(format!("Delete {}", d.name)) { "Delete" }
                 }
             }
         }
@@ -165,12 +171,12 @@ pub fn device_row(user_id: i64, d: &DeviceSummary, now: i64) -> Markup {
 /// A device row turned into its rename form; the field is `new_name`.
 pub fn rename_row(
     viewer: &Viewer,
-    user_id: i64,
+    base: &str,
     d: &DeviceSummary,
     value: &str,
     errors: &[FieldError],
 ) -> Markup {
-    let action = device_url(user_id, d.id, "rename");
+    let action = device_url(base, d.id, "rename");
     let row_id = format!("device-{}", d.id);
     let label = format!("New name for {}", d.name);
     html! {
@@ -183,7 +189,7 @@ pub fn rename_row(
                     div class="actions" {
                         button type="submit" class="button-primary" { "Save name" }
                         // No fragment: on the user page itself that would not reload the row.
-                        a class="button button-secondary" href=(user_url(user_id)) { "Cancel" }
+                        a class="button button-secondary" href=(base) { "Cancel" }
                     }
                 }
             }
@@ -191,17 +197,18 @@ pub fn rename_row(
     }
 }
 
-/// The "Add device for this user" form, on the user page and swapped in by htmx.
+/// The "Add device" form, on the user page (or `/me`) and swapped in by htmx.
 pub fn add_device_form(
     viewer: &Viewer,
-    user_id: i64,
+    base: &str,
+    heading: &str,
     v: &AddValues,
     errors: &[FieldError],
 ) -> Markup {
-    let action = format!("{}/devices", user_url(user_id));
+    let action = format!("{base}/devices");
     html! {
         section id=(ADD_FORM) class="card stack" aria-labelledby="add-device-title" tabindex="-1" {
-            h2 id="add-device-title" { "Add device for this user" }
+            h2 id="add-device-title" { (heading) }
             (error_summary(errors))
             (flash_error(error_for(errors, ADD_FORM)))
             form class="form stack" method="post" action=(action) hx-post=(action)
@@ -283,40 +290,33 @@ fn events_section(o: &UserOverview) -> Markup {
     }
 }
 
-/// Asks before deleting a device.
-pub fn delete_device_page(
-    instance: &str,
+/// The question before deleting a device; `base` is [`user_url`] or `/me`.
+pub fn delete_device_confirm(
     viewer: &Viewer,
-    username: &str,
-    user_id: i64,
+    base: &str,
+    question: &str,
     d: &DeviceSummary,
 ) -> Markup {
-    admin_page(
-        &format!("Delete {}", d.name),
-        instance,
-        Nav::Users,
-        viewer,
-        html! {
+    html! {
             div class="card stack confirm" {
-                h1 { "Delete the device " (d.name) " of " (username) "?" }
+                h1 { (question) }
                 p {
                     "Its addresses are released, its peer leaves every gateway within seconds, and a desktop client using it stops receiving updates. "
                     "This cannot be undone; to connect again, the device must be added again."
                 }
                 p { "Public key: " code { (d.public_key) } }
-                form method="post" action=(device_url(user_id, d.id, "delete")) class="actions" {
+                form method="post" action=(device_url(base, d.id, "delete")) class="actions" {
                     (csrf_field(&viewer.csrf_token))
                     button type="submit" class="button-danger" { "Delete " (d.name) }
-                    a class="button button-secondary" href=(format!("{}#devices", user_url(user_id))) { "Cancel" }
+                    a class="button button-secondary" href=(format!("{base}#devices")) { "Cancel" }
                 }
             }
-        },
-    )
+    }
 }
 
 /// The device just added with its configs; when onramp made the key pair, the only time the
-/// private key is shown. Swapped in by htmx or inside [`added_device_page`].
-pub fn added_device(user_id: i64, a: &AddedDevice) -> Markup {
+/// private key is shown. Swapped in by htmx or shown on a page of its own.
+pub fn added_device(base: &str, a: &AddedDevice) -> Markup {
     html! {
         section id=(ADD_FORM) class="card stack" hx-history="false" aria-labelledby="added-title" {
             h2 id="added-title" { "Added " (a.name) " for " (a.username) }
@@ -334,7 +334,7 @@ pub fn added_device(user_id: i64, a: &AddedDevice) -> Markup {
                 @for c in &a.configs { (config_block(c)) }
             }
             // No fragment: htmx showed this on the user page, which must load again.
-            p { a href=(user_url(user_id)) { "Back to " (a.username) } }
+            p { a href=(base) { "Back to " (a.username) } }
         }
     }
 }
@@ -359,15 +359,4 @@ fn config_block(c: &crate::services::devices::admin::NewConfig) -> Markup {
             details { summary { "Show the configuration" } pre class="mail-text" { (text) } }
         }
     }
-}
-
-/// [`added_device`] on a page of its own, for browsers without JavaScript.
-pub fn added_device_page(instance: &str, viewer: &Viewer, user_id: i64, a: &AddedDevice) -> Markup {
-    admin_page(
-        &format!("Added {}", a.name),
-        instance,
-        Nav::Users,
-        viewer,
-        added_device(user_id, a),
-    )
 }

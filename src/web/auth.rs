@@ -1,17 +1,19 @@
-//! Admin login and logout.
+//! Login (password, then the second factor when the user has one) and logout, for every
+//! user: admins land on the admin pages, everyone else on their account page.
 
 use super::flash::{self, Kind};
 use super::request::actor;
 use super::session::{
-    admin_post, cookie, login_csrf_cookie_name, removal, session_cookie_name, verify_origin,
+    cookie, login_csrf_cookie_name, removal, session_cookie_name, user_post, verify_csrf,
+    verify_origin,
 };
 use super::{html, see_other};
 use crate::crypto::{constant_time_eq, random_alphanumeric};
 use crate::error::AppError;
-use crate::services::auth::{self, AdminSession, LoginError};
+use crate::services::auth::{self, CodeError, LoginError, LoginStep, UserSession};
 use crate::services::bootstrap::instance_name;
 use crate::state::AppState;
-use crate::views::login::login_page;
+use crate::views::login::{code_page, login_page};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -32,8 +34,8 @@ pub async fn show_login(
 ) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
     if let Some(c) = req.cookie(session_cookie_name(https)) {
-        if auth::authenticate(&state, c.value()).await?.is_some() {
-            return Ok(see_other("/admin/users"));
+        if let Some(s) = auth::authenticate(&state, c.value()).await? {
+            return Ok(see_other(landing(s.is_admin)));
         }
     }
     let notice = flash::take(&req).map(|(_, m)| m);
@@ -91,10 +93,17 @@ pub async fn submit_login(
     }
     let who = actor(&req, &state, None);
     match auth::login(&state, &who, &form.username, &form.password).await {
-        Ok(session) => {
-            tracing::info!(username = %session.username, "admin logged in");
+        Ok(step) => {
+            let (session, to) = match step {
+                LoginStep::Done(s) => {
+                    tracing::info!(username = %s.username, "logged in");
+                    let to = landing(s.is_admin);
+                    (s, to)
+                }
+                LoginStep::SecondFactor(s) => (s, "/login/code"),
+            };
             Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin/users"))
+                .insert_header((header::LOCATION, to))
                 .cookie(cookie(
                     session_cookie_name(https),
                     session.cookie_value,
@@ -144,14 +153,178 @@ pub struct LogoutForm {
 pub async fn submit_logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    session: AdminSession,
+    session: UserSession,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, AppError> {
-    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
-    auth::logout(&state, &who, &session).await?;
+    let who = user_post(&req, &state, &session, form.csrf_token.as_deref())?;
+    auth::logout(&state, &who, &session.id_hash).await?;
     let https = state.config.is_https();
-    let mut res = flash::redirect_with("/admin/login", Kind::Notice, "You are logged out.", https);
+    let to = super::session::login_path(req.path());
+    let mut res = flash::redirect_with(to, Kind::Notice, "You are logged out.", https);
     res.add_cookie(&removal(session_cookie_name(https), https))
         .map_err(AppError::internal)?;
     Ok(res)
+}
+
+/// Where a signed-in user starts: the admin pages for admins, their account for everyone else.
+pub fn landing(is_admin: bool) -> &'static str {
+    if is_admin {
+        "/admin/users"
+    } else {
+        "/me"
+    }
+}
+
+/// The second-factor form.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeForm {
+    csrf_token: String,
+    #[serde(default)]
+    code: String,
+}
+
+async fn pending(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<auth::PendingLogin>, AppError> {
+    let Some(c) = req.cookie(session_cookie_name(state.config.is_https())) else {
+        return Ok(None);
+    };
+    auth::pending_login(state, c.value()).await
+}
+
+async fn render_code(
+    state: &AppState,
+    p: &auth::PendingLogin,
+    status: StatusCode,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let instance = instance_name(state).await?;
+    Ok(html(
+        status,
+        code_page(
+            &instance,
+            &p.csrf_token,
+            p.factors.totp,
+            p.factors.email,
+            error,
+            notice,
+        ),
+    ))
+}
+
+/// The second step of a login: the code form.
+pub async fn show_code(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let Some(p) = pending(&req, &state).await? else {
+        return Ok(flash::redirect_with(
+            "/login",
+            Kind::Notice,
+            "Sign in again: the wait for the code ended.",
+            state.config.is_https(),
+        ));
+    };
+    render_code(&state, &p, StatusCode::OK, None, None).await
+}
+
+/// Checks the code and signs the user in.
+pub async fn submit_code(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let https = state.config.is_https();
+    let Some(p) = pending(&req, &state).await? else {
+        return Ok(flash::redirect_with(
+            "/login",
+            Kind::Notice,
+            "Sign in again: the wait for the code ended.",
+            https,
+        ));
+    };
+    verify_csrf(&req, &state, &p.csrf_token, Some(&form.csrf_token))?;
+    if form.code.trim().is_empty() {
+        let msg = "Enter the code from your authenticator app, your email or a recovery code.";
+        return render_code(
+            &state,
+            &p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(msg),
+            None,
+        )
+        .await;
+    }
+    let who = actor(&req, &state, None);
+    match auth::finish_login(&state, &who, &p, &form.code).await {
+        Ok(session) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, landing(session.is_admin)))
+            .cookie(cookie(
+                session_cookie_name(https),
+                session.cookie_value,
+                https,
+            ))
+            .finish()),
+        Err(e @ CodeError::Wrong) => {
+            render_code(
+                &state,
+                &p,
+                StatusCode::UNAUTHORIZED,
+                Some(&e.to_string()),
+                None,
+            )
+            .await
+        }
+        Err(e @ CodeError::RateLimited(secs)) => {
+            let mut res = render_code(
+                &state,
+                &p,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&e.to_string()),
+                None,
+            )
+            .await?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+            Ok(res)
+        }
+        Err(CodeError::App(e)) => Err(e),
+    }
+}
+
+/// "Email me a code" on the code form.
+pub async fn submit_email_code(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let Some(p) = pending(&req, &state).await? else {
+        return Ok(see_other("/login"));
+    };
+    verify_csrf(&req, &state, &p.csrf_token, Some(&form.csrf_token))?;
+    if !p.factors.email {
+        return Err(AppError::BadRequest(
+            "Email codes are not turned on for this account.".into(),
+        ));
+    }
+    let who = actor(&req, &state, Some((&p.username, p.user_id)));
+    match crate::services::mfa::send_email_code(&state, &who, p.user_id).await? {
+        Ok(()) => {
+            render_code(
+                &state,
+                &p,
+                StatusCode::OK,
+                None,
+                Some("A code is on its way to your email. It works for 10 minutes."),
+            )
+            .await
+        }
+        Err(secs) => {
+            let msg = format!("Too many codes asked for. Try again in {secs} seconds.");
+            render_code(&state, &p, StatusCode::TOO_MANY_REQUESTS, Some(&msg), None).await
+        }
+    }
 }

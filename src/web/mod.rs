@@ -1,6 +1,7 @@
 //! The only layer that knows HTTP: routes, extractors, and the choice between a full page,
 //! an htmx fragment and a redirect.
 
+mod account;
 mod api;
 mod assets;
 mod audit;
@@ -13,6 +14,7 @@ pub mod gateway;
 mod groups;
 mod health;
 mod locations;
+mod mfa;
 mod middleware;
 mod outbox;
 pub mod request;
@@ -77,6 +79,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(auth::submit_login)),
     )
     .service(web::resource("/admin/logout").route(web::post().to(auth::submit_logout)))
+    .service(
+        web::resource("/login")
+            .route(web::get().to(auth::show_login))
+            .route(web::post().to(auth::submit_login)),
+    )
+    .service(
+        web::resource("/login/code")
+            .route(web::get().to(auth::show_code))
+            .route(web::post().to(auth::submit_code)),
+    )
+    .service(web::resource("/login/code/email").route(web::post().to(auth::submit_email_code)))
+    .service(web::resource("/logout").route(web::post().to(auth::submit_logout)))
+    .service(web::resource("/me").route(web::get().to(account::show_me)))
+    .service(web::resource("/me/profile").route(web::post().to(account::submit_profile)))
+    .service(web::resource("/me/password").route(web::post().to(account::submit_password)))
+    .service(web::resource("/me/devices").route(web::post().to(account::submit_add_device)))
+    .service(
+        web::resource("/me/devices/{device_id}/rename")
+            .route(web::get().to(account::show_rename_device))
+            .route(web::post().to(account::submit_rename_device)),
+    )
+    .service(
+        web::resource("/me/devices/{device_id}/delete")
+            .route(web::get().to(account::show_delete_device))
+            .route(web::post().to(account::submit_delete_device)),
+    )
+    .service(web::resource("/me/desktop").route(web::post().to(account::submit_desktop)))
+    .service(web::resource("/me/two-factor").route(web::get().to(mfa::show)))
+    .service(web::resource("/me/two-factor/totp").route(web::post().to(mfa::submit_start_totp)))
+    .service(
+        web::resource("/me/two-factor/totp/confirm")
+            .route(web::post().to(mfa::submit_confirm_totp)),
+    )
+    .service(web::resource("/me/two-factor/recovery").route(web::post().to(mfa::submit_recovery)))
+    .service(web::resource("/me/two-factor/email").route(web::post().to(mfa::submit_email)))
+    .service(
+        web::resource("/me/two-factor/email/confirm")
+            .route(web::post().to(mfa::submit_confirm_email)),
+    )
+    .service(web::resource("/me/two-factor/disable").route(web::post().to(mfa::submit_disable)))
     .service(
         web::resource("/admin/users")
             .route(web::get().to(users::show_users))

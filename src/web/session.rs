@@ -3,7 +3,7 @@
 use super::request::wants_fragment;
 use crate::crypto::constant_time_eq;
 use crate::error::AppError;
-use crate::services::auth::{self, AdminSession};
+use crate::services::auth::{self, AdminSession, UserSession};
 use crate::state::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
@@ -11,7 +11,7 @@ use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse, Respo
 use std::future::Future;
 use std::pin::Pin;
 
-/// Name of the admin session cookie; `__Host-` bound to the origin when served over https.
+/// Name of the session cookie; `__Host-` bound to the origin when served over https.
 pub fn session_cookie_name(https: bool) -> &'static str {
     if https {
         "__Host-onramp_session"
@@ -49,30 +49,82 @@ pub fn removal(name: &'static str, https: bool) -> Cookie<'static> {
     c
 }
 
-/// Not logged in: send the browser to the login page.
+/// Not signed in, or not allowed here: send the browser elsewhere (the login page, the
+/// two-factor set-up, or a non-admin's own account page).
 #[derive(Debug)]
-pub struct LoginRequired {
+pub struct Redirect {
     htmx: bool,
+    to: &'static str,
 }
 
-impl std::fmt::Display for LoginRequired {
+impl std::fmt::Display for Redirect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("login required")
+        write!(f, "redirect to {}", self.to)
     }
 }
 
-impl ResponseError for LoginRequired {
+impl ResponseError for Redirect {
     fn error_response(&self) -> HttpResponse {
         if self.htmx {
             // htmx follows this with a full page load.
             HttpResponse::Ok()
-                .insert_header(("HX-Redirect", "/admin/login"))
+                .insert_header(("HX-Redirect", self.to))
                 .finish()
         } else {
             HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin/login"))
+                .insert_header((header::LOCATION, self.to))
                 .finish()
         }
+    }
+}
+
+/// Where a user who must set up two-factor first is sent; only these paths (and logout) work
+/// until they have.
+pub const MFA_SETUP_PATH: &str = "/me/two-factor";
+
+/// The login page for a path: both addresses serve the same form; an admin bookmark keeps its
+/// own.
+pub fn login_path(path: &str) -> &'static str {
+    if path.starts_with("/admin") {
+        "/admin/login"
+    } else {
+        "/login"
+    }
+}
+
+/// The signed-in user of a request, or the redirect that applies.
+async fn signed_in(req: &HttpRequest) -> Result<UserSession, actix_web::Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
+        .clone();
+    let name = session_cookie_name(state.config.is_https());
+    let htmx = wants_fragment(req) || req.headers().contains_key("hx-request");
+    let to = login_path(req.path());
+    let Some(value) = req.cookie(name).map(|c| c.value().to_owned()) else {
+        return Err(Redirect { htmx, to }.into());
+    };
+    let Some(session) = auth::authenticate(&state, &value).await? else {
+        return Err(Redirect { htmx, to }.into());
+    };
+    let path = req.path();
+    if session.must_set_up_mfa && !path.starts_with(MFA_SETUP_PATH) && path != "/logout" {
+        return Err(Redirect {
+            htmx,
+            to: MFA_SETUP_PATH,
+        }
+        .into());
+    }
+    Ok(session)
+}
+
+impl FromRequest for UserSession {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { signed_in(&req).await })
     }
 }
 
@@ -83,19 +135,12 @@ impl FromRequest for AdminSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?
-                .clone();
-            let name = session_cookie_name(state.config.is_https());
-            let htmx = wants_fragment(&req) || req.headers().contains_key("hx-request");
-            let Some(value) = req.cookie(name).map(|c| c.value().to_owned()) else {
-                return Err(LoginRequired { htmx }.into());
-            };
-            match auth::authenticate(&state, &value).await? {
-                Some(session) => Ok(session),
-                None => Err(LoginRequired { htmx }.into()),
-            }
+            let session = signed_in(&req).await?;
+            // Someone without admin rights who opens an admin page lands on their own account.
+            session.admin().ok_or_else(|| {
+                let htmx = wants_fragment(&req) || req.headers().contains_key("hx-request");
+                Redirect { htmx, to: "/me" }.into()
+            })
         })
     }
 }
@@ -151,6 +196,22 @@ fn public_origin(public_url: &str) -> &str {
         Some(i) => &public_url[..after_scheme + i],
         None => public_url,
     }
+}
+
+/// The checks every signed-in POST starts with: same-origin and the session's CSRF token.
+/// Returns the acting user for the audit log.
+pub fn user_post(
+    req: &HttpRequest,
+    state: &AppState,
+    session: &UserSession,
+    form_token: Option<&str>,
+) -> Result<crate::services::Actor, AppError> {
+    verify_csrf(req, state, &session.csrf_token, form_token)?;
+    Ok(super::request::actor(
+        req,
+        state,
+        Some((&session.username, session.user_id)),
+    ))
 }
 
 /// The checks every admin POST starts with: same-origin and the session's CSRF token. Returns

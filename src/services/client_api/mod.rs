@@ -219,6 +219,8 @@ pub async fn start(
                     created_at: now,
                     last_seen_at: now,
                     expires_at: deadline,
+                    auth_time: now,
+                    mfa: false,
                 },
                 actor.ip.as_deref(),
                 actor.user_agent.as_deref(),
