@@ -127,6 +127,24 @@ pub struct RawSettings {
     )]
     pub desktop_token_ttl: String,
 
+    /// How long a password reset link stays valid after issue (e.g. 24h).
+    #[arg(
+        long,
+        env = "ONRAMP_RESET_TOKEN_TTL",
+        default_value = "24h",
+        global = true
+    )]
+    pub reset_token_ttl: String,
+
+    /// How long a user has to choose the new password once a reset link is opened (e.g. 10m).
+    #[arg(
+        long,
+        env = "ONRAMP_RESET_SESSION_TTL",
+        default_value = "10m",
+        global = true
+    )]
+    pub reset_session_ttl: String,
+
     /// SMTP server URL; overrides the settings page (smtp://user:pass@host:587?tls=starttls).
     #[arg(long, env = "ONRAMP_SMTP_URL", hide_env_values = true, global = true)]
     pub smtp_url: Option<String>,

@@ -110,6 +110,10 @@ pub struct Config {
     pub enrollment_session_ttl: Duration,
     /// Desktop token lifetime.
     pub desktop_token_ttl: Duration,
+    /// Password reset link lifetime.
+    pub reset_token_ttl: Duration,
+    /// Window to finish a reset once the link is opened.
+    pub reset_session_ttl: Duration,
     /// SMTP from the environment, which overrides the settings page.
     pub smtp: Option<SmtpConfig>,
     /// Proxies allowed to set X-Forwarded-For.
@@ -179,6 +183,8 @@ impl Config {
                 &raw.enrollment_session_ttl,
             )?,
             desktop_token_ttl: parse_ttl("ONRAMP_DESKTOP_TOKEN_TTL", &raw.desktop_token_ttl)?,
+            reset_token_ttl: parse_ttl("ONRAMP_RESET_TOKEN_TTL", &raw.reset_token_ttl)?,
+            reset_session_ttl: parse_ttl("ONRAMP_RESET_SESSION_TTL", &raw.reset_session_ttl)?,
             smtp,
             trusted_proxies: parse_proxies(&raw.trusted_proxies)?,
             log_json,
@@ -201,6 +207,8 @@ impl Config {
             enrollment_token_ttl: Duration::hours(24),
             enrollment_session_ttl: Duration::minutes(10),
             desktop_token_ttl: Duration::hours(24),
+            reset_token_ttl: Duration::hours(24),
+            reset_session_ttl: Duration::minutes(10),
             smtp: None,
             trusted_proxies: Vec::new(),
             log_json: false,

@@ -139,6 +139,16 @@ pub fn find_by_username(conn: &Connection, username: &str) -> rusqlite::Result<O
     .optional()
 }
 
+/// The user whose username or email (both case-insensitive) is `login`.
+pub fn find_by_login(conn: &Connection, login: &str) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM user WHERE username = ?1 OR email = ?1 LIMIT 1"),
+        [login],
+        from_row,
+    )
+    .optional()
+}
+
 /// The username of whoever has this email (case-insensitive), other than `except_id`.
 pub fn email_owner(
     conn: &Connection,
@@ -165,6 +175,14 @@ pub fn update_profile(
     conn.execute(
         "UPDATE user SET first_name = ?2, last_name = ?3, email = ?4, phone = ?5 WHERE id = ?1",
         params![id, first_name, last_name, email, phone],
+    )
+}
+
+/// Gives or takes the right to use the admin pages.
+pub fn set_admin(conn: &Connection, id: i64, admin: bool) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE user SET is_admin = ?2 WHERE id = ?1",
+        params![id, admin],
     )
 }
 

@@ -164,17 +164,22 @@ pub async fn update_profile(
         .await
 }
 
-/// Sets a new password (the policy's rules, with the user's names as context), ends every other
-/// session of the user, revokes unused reset links and queues "your password was changed".
-/// `keep` is the session that stays (the one the change came from), if any.
-pub async fn set_password(
+/// A new password that passed the policy, hashed, with what storing it needs.
+#[derive(Debug)]
+pub struct NewPassword {
+    user: users::UserRow,
+    hash: String,
+    instance: String,
+}
+
+/// Checks a new password against the policy (the user's names as context) and the repeat,
+/// then hashes it. Nothing is written.
+pub async fn new_password(
     state: &AppState,
-    actor: &Actor,
     user_id: i64,
     password: &str,
     repeat: &str,
-    keep: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<NewPassword, AppError> {
     let user = state
         .db
         .read(move |c| Ok(users::get(c, user_id)?))
@@ -198,38 +203,43 @@ pub async fn set_password(
         ));
     }
     let hash = state.hasher.hash(checked.expose().to_owned()).await?;
-    let now = state.now().unix_timestamp();
-    let actor = actor.clone();
-    let keep = keep.map(str::to_owned);
-    state
-        .db
-        .write(move |tx| {
-            users::set_password_hash(tx, user_id, &hash)?;
-            match &keep {
-                Some(k) => sessions::delete_logins_except(tx, user_id, k)?,
-                None => sessions::delete_logins_except(tx, user_id, "")?,
-            };
-            password_resets::revoke_for_user(tx, user_id, now)?;
-            audit::insert(
-                tx,
-                &actor.event(now, "account.password_changed", Some(&user.username)),
-            )?;
-            let mail = mails::account_notice(
-                &user.email,
-                &instance,
-                &user.first_name,
-                "Your password was changed",
-            );
-            super::outbox::queue(tx, "account_notice", &mail, now)?;
-            Ok(())
-        })
-        .await?;
-    state.mail_wake.notify_one();
+    Ok(NewPassword {
+        user,
+        hash,
+        instance,
+    })
+}
+
+/// Stores a checked password inside the caller's transaction: ends every other sign-in of the
+/// user (all of them when `keep` is `None`), revokes unused reset links, and queues "your
+/// password was changed".
+pub fn store_password(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    p: &NewPassword,
+    keep: Option<&str>,
+    now: i64,
+) -> Result<(), AppError> {
+    let user = &p.user;
+    users::set_password_hash(tx, user.id, &p.hash)?;
+    sessions::delete_logins_except(tx, user.id, keep.unwrap_or(""))?;
+    password_resets::revoke_for_user(tx, user.id, now)?;
+    audit::insert(
+        tx,
+        &actor.event(now, "account.password_changed", Some(&user.username)),
+    )?;
+    let mail = mails::account_notice(
+        &user.email,
+        &p.instance,
+        &user.first_name,
+        "Your password was changed",
+    );
+    super::outbox::queue(tx, "account_notice", &mail, now)?;
     Ok(())
 }
 
 /// "Change password": the current password first (failures limited like logins), then
-/// [`set_password`]. The session it came from stays; every other one ends.
+/// [`new_password`] and [`store_password`]. The session it came from stays; every other one ends.
 pub async fn change_password(
     state: &AppState,
     actor: &Actor,
@@ -257,13 +267,66 @@ pub async fn change_password(
         )]));
     }
     state.limits.refund(&key, state.now());
-    set_password(
-        state,
-        actor,
-        user_id,
-        password,
-        repeat,
-        Some(&session.id_hash),
-    )
-    .await
+    let p = new_password(state, user_id, password, repeat).await?;
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    let keep = session.id_hash.clone();
+    state
+        .db
+        .write(move |tx| store_password(tx, &actor, &p, Some(&keep), now))
+        .await?;
+    state.mail_wake.notify_one();
+    Ok(())
+}
+
+/// The account rules an admin sets: what users may edit, and whether two-factor is required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountRules {
+    /// Profile fields users may edit.
+    pub editable: Editable,
+    /// Everyone must have a second factor.
+    pub mfa_required: bool,
+}
+
+/// The current account rules.
+pub async fn rules(state: &AppState) -> Result<AccountRules, AppError> {
+    state
+        .db
+        .read(|c| {
+            Ok(AccountRules {
+                editable: Editable::parse(settings_repo::get(c, EDITABLE_SETTING)?.as_deref()),
+                mfa_required: super::mfa::required(c)?,
+            })
+        })
+        .await
+}
+
+/// Saves the account rules, audited.
+pub async fn save_rules(state: &AppState, actor: &Actor, r: AccountRules) -> Result<(), AppError> {
+    let now = state.now().unix_timestamp();
+    let actor = actor.clone();
+    state
+        .db
+        .write(move |tx| {
+            settings_repo::set(tx, EDITABLE_SETTING, &r.editable.to_stored())?;
+            settings_repo::set(
+                tx,
+                super::mfa::REQUIRED_SETTING,
+                if r.mfa_required { "true" } else { "false" },
+            )?;
+            let detail = format!(
+                "editable: {}; two-factor required: {}",
+                if r.editable.any() {
+                    r.editable.to_stored()
+                } else {
+                    "nothing".into()
+                },
+                if r.mfa_required { "yes" } else { "no" }
+            );
+            let mut e = actor.event(now, "settings.accounts_updated", None);
+            e.detail = Some(&detail);
+            audit::insert(tx, &e)?;
+            Ok(())
+        })
+        .await
 }

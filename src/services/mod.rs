@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod admin_rights;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
@@ -14,6 +15,7 @@ pub mod groups;
 pub mod locations;
 pub mod mfa;
 pub mod outbox;
+pub mod password_reset;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -95,6 +95,8 @@ pub fn admin_page(
                     }
                     form method="post" action="/admin/logout" class="logout" {
                         (csrf_field(&viewer.csrf_token))
+                        a href="/me" { "My account" }
+                        " · "
                         span class="muted" { "Signed in as " (viewer.username) }
                         " "
                         button type="submit" class="linklike" { "Log out" }

@@ -91,6 +91,7 @@ pub fn user_page(
                     dt { "Admin" } dd { @if p.is_admin { "Yes" } @else { "No" } }
                 }
             }
+            (sign_in_section(viewer, o))
             (devices_section(viewer, &user_url(p.id), o, renaming))
             (add_device_form(viewer, &user_url(p.id), "Add device for this user", add, add_errors))
             (token_section(viewer, o))
@@ -230,6 +231,44 @@ pub fn add_device_form(
                     hint: Some("Only when using a key made on the device: 44 characters ending in =."),
                     ..Input::new("public_key", "Public key", &v.public_key) }, errors))
                 div class="actions" { button type="submit" class="button-primary" { "Add device" } }
+            }
+        }
+    }
+}
+
+/// Two-factor state and the admin's sign-in actions: password reset link, two-factor reset,
+/// admin rights.
+fn sign_in_section(viewer: &Viewer, o: &UserOverview) -> Markup {
+    let p = &o.profile;
+    let base = user_url(p.id);
+    let f = o.factors;
+    html! {
+        section class="card stack" aria-labelledby="sign-in-title" {
+            h2 id="sign-in-title" { "Sign-in" }
+            p {
+                "Two-factor: "
+                @if f.totp && f.email { "authenticator app and email codes" }
+                @else if f.totp { "authenticator app" }
+                @else if f.email { "email codes" }
+                @else { "off" }
+                @if f.any() { " (" (f.recovery_left) " recovery codes left)" }
+                "."
+            }
+            div class="actions" {
+                a class="button button-secondary" href=(format!("{base}/password-reset")) { "Send password reset" }
+                @if f.any() {
+                    a class="button button-secondary" href=(format!("{base}/two-factor/reset")) { "Reset two-factor" }
+                }
+                form method="post" action=(format!("{base}/admin")) {
+                    (csrf_field(&viewer.csrf_token))
+                    @if p.is_admin {
+                        input type="hidden" name="admin" value="false";
+                        button type="submit" class="button-secondary" { "Remove admin rights" }
+                    } @else {
+                        input type="hidden" name="admin" value="true";
+                        button type="submit" class="button-secondary" { "Make admin" }
+                    }
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use super::session::{
     verify_origin,
 };
 use super::{html, see_other};
-use crate::crypto::{constant_time_eq, random_alphanumeric};
+use crate::crypto::constant_time_eq;
 use crate::error::AppError;
 use crate::services::auth::{self, CodeError, LoginError, LoginStep, UserSession};
 use crate::services::bootstrap::instance_name;
@@ -52,11 +52,7 @@ async fn render_login(
 ) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
     let name = login_csrf_cookie_name(https);
-    let token = req
-        .cookie(name)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() == 43)
-        .unwrap_or_else(|| random_alphanumeric(43));
+    let token = super::session::pre_session_token(req, https);
     let instance = instance_name(state).await?;
     let mut res = html(
         status,

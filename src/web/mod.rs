@@ -18,8 +18,10 @@ mod mfa;
 mod middleware;
 mod outbox;
 pub mod request;
+mod reset;
 pub mod session;
 mod settings;
+mod sign_in_admin;
 mod users;
 
 use crate::error::AppError;
@@ -91,6 +93,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(web::resource("/login/code/email").route(web::post().to(auth::submit_email_code)))
     .service(web::resource("/logout").route(web::post().to(auth::submit_logout)))
+    .service(
+        web::resource("/reset/request")
+            .route(web::get().to(reset::show_request))
+            .route(web::post().to(reset::submit_request)),
+    )
+    .service(web::resource("/reset").route(web::get().to(reset::show_link)))
+    .service(web::resource("/reset/start").route(web::post().to(reset::submit_start)))
+    .service(
+        web::resource("/reset/password")
+            .route(web::get().to(reset::show_password))
+            .route(web::post().to(reset::submit_password)),
+    )
     .service(web::resource("/me").route(web::get().to(account::show_me)))
     .service(web::resource("/me/profile").route(web::post().to(account::submit_profile)))
     .service(web::resource("/me/password").route(web::post().to(account::submit_password)))
@@ -136,6 +150,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/admin/users/{id}/devices/{device_id}/delete")
             .route(web::get().to(devices::show_delete))
             .route(web::post().to(devices::submit_delete)),
+    )
+    .service(
+        web::resource("/admin/settings/accounts")
+            .route(web::get().to(sign_in_admin::show_account_rules))
+            .route(web::post().to(sign_in_admin::submit_account_rules)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/password-reset")
+            .route(web::get().to(sign_in_admin::show_password_reset))
+            .route(web::post().to(sign_in_admin::submit_password_reset)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/two-factor/reset")
+            .route(web::get().to(sign_in_admin::show_reset_two_factor))
+            .route(web::post().to(sign_in_admin::submit_reset_two_factor)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/admin").route(web::post().to(sign_in_admin::submit_admin)),
     )
     .service(
         web::resource("/admin/users/{id}/actions").route(web::get().to(users::show_user_actions)),

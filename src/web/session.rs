@@ -29,6 +29,16 @@ pub fn login_csrf_cookie_name(https: bool) -> &'static str {
     }
 }
 
+/// The CSRF token of a form shown before any session (login, password reset request): the
+/// browser's current one when it has a well-formed one, else a new one. The caller sets it as
+/// the [`login_csrf_cookie_name`] cookie on its response.
+pub fn pre_session_token(req: &HttpRequest, https: bool) -> String {
+    req.cookie(login_csrf_cookie_name(https))
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 43)
+        .unwrap_or_else(|| crate::crypto::random_alphanumeric(43))
+}
+
 /// Name of the one-shot notice cookie shown after a redirect.
 pub const FLASH_COOKIE: &str = "onramp_flash";
 

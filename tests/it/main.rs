@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod account;
 mod auth;
 mod cli;
 mod client_api;

@@ -105,6 +105,8 @@ pub struct UserOverview {
     pub events: Vec<EventLine>,
     /// The time the page was made, for "3 minutes ago".
     pub now: i64,
+    /// The user's second factors.
+    pub factors: crate::services::mfa::Factors,
 }
 
 fn summary(c: &Connection, d: repo::DeviceRow) -> Result<DeviceSummary, AppError> {
@@ -164,6 +166,7 @@ pub async fn overview(state: &AppState, user_id: i64) -> Result<UserOverview, Ap
                 token,
                 events,
                 now,
+                factors: crate::services::mfa::factors_of(c, user_id)?,
             })
         })
         .await
