@@ -9,6 +9,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod client_api;
+mod client_mfa;
 mod client_rules;
 mod enrollment;
 mod gateway_sync;
