@@ -337,26 +337,58 @@ pub async fn confirm_email(
     let actor = actor.clone();
     state
         .db
+        .write(move |tx| enable_email(tx, &actor, user_id, &hash, now))
+        .await
+}
+
+/// Turns email codes on after the user typed the code just emailed, and returns ten new
+/// recovery codes (shown once), in one transaction: either both happen or neither. `None`
+/// when the code was not right.
+pub async fn confirm_email_with_recovery_codes(
+    state: &AppState,
+    actor: &Actor,
+    user_id: i64,
+    code: &str,
+) -> Result<Option<Vec<String>>, AppError> {
+    let now = state.now().unix_timestamp();
+    let hash = email_code_hash(user_id, code);
+    let actor = actor.clone();
+    state
+        .db
         .write(move |tx| {
-            let Some(row) = repo::email_code(tx, user_id)? else {
-                return Ok(false);
-            };
-            let ok = row.expires_at > now
-                && row.attempts < EMAIL_CODE_ATTEMPTS
-                && crate::crypto::constant_time_eq(&row.hash, &hash);
-            if !ok {
-                repo::email_code_failed(tx, user_id)?;
-                return Ok(false);
+            if !enable_email(tx, &actor, user_id, &hash, now)? {
+                return Ok(None);
             }
-            repo::delete_email_code(tx, user_id)?;
-            repo::set_email_enabled(tx, user_id, Some(now))?;
-            let name = users::get(tx, user_id)?
-                .map(|u| u.username)
-                .unwrap_or_default();
-            audit::insert(tx, &actor.event(now, "mfa.email_enabled", Some(&name)))?;
-            Ok(true)
+            Ok(Some(store_new_recovery_codes(tx, user_id)?))
         })
         .await
+}
+
+/// Checks the emailed code (10 minutes, 5 tries) and turns email codes on when it matches.
+fn enable_email(
+    tx: &Connection,
+    actor: &Actor,
+    user_id: i64,
+    hash: &str,
+    now: i64,
+) -> Result<bool, AppError> {
+    let Some(row) = repo::email_code(tx, user_id)? else {
+        return Ok(false);
+    };
+    let ok = row.expires_at > now
+        && row.attempts < EMAIL_CODE_ATTEMPTS
+        && crate::crypto::constant_time_eq(&row.hash, hash);
+    if !ok {
+        repo::email_code_failed(tx, user_id)?;
+        return Ok(false);
+    }
+    repo::delete_email_code(tx, user_id)?;
+    repo::set_email_enabled(tx, user_id, Some(now))?;
+    let name = users::get(tx, user_id)?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    audit::insert(tx, &actor.event(now, "mfa.email_enabled", Some(&name)))?;
+    Ok(true)
 }
 
 /// Turns every second factor off; the caller checked a code (or is an admin).

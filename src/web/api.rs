@@ -70,11 +70,11 @@ pub fn scope() -> actix_web::Scope<
         )
         .route(
             "/enrollment/register-mfa/code/start",
-            web::post().to(mfa_unavailable),
+            web::post().to(submit_register_mfa_start),
         )
         .route(
             "/enrollment/register-mfa/code/finish",
-            web::post().to(mfa_unavailable),
+            web::post().to(submit_register_mfa_finish),
         )
         .route("/poll", web::post().to(submit_poll))
         .route("/info", web::get().to(show_info))
@@ -336,12 +336,71 @@ pub async fn submit_poll(
     reply(svc::poll(&state, &who, &body.token).await)
 }
 
-/// MFA does not exist yet.
-pub async fn mfa_unavailable() -> HttpResponse {
-    error(ApiError::new(
-        ApiErrorKind::BadRequest,
-        "MFA is not available",
-    ))
+/// The session, the method (the client's `MfaMethod` as it spells it: the set-up with a code
+/// knows `Totp` and `Email`) and who is asking, for the two `register-mfa` calls.
+async fn mfa_call(
+    req: &HttpRequest,
+    state: &AppState,
+    method: &str,
+) -> Result<(svc::ApiSession, svc::CodeMethod, crate::services::Actor), ApiError> {
+    let session = api_session(req, state).await?;
+    let method = match method {
+        "Totp" => svc::CodeMethod::Totp,
+        "Email" => svc::CodeMethod::Email,
+        _ => {
+            return Err(ApiError::new(
+                ApiErrorKind::BadRequest,
+                "method not supported: use \"Totp\" or \"Email\"",
+            ))
+        }
+    };
+    Ok((session, method, actor(req, state, None)))
+}
+
+/// `CodeMfaSetupStartRequest` (the token is the session cookie).
+#[derive(Debug, Deserialize)]
+pub struct MfaStartRequest {
+    method: String,
+}
+
+/// Starts setting up an authenticator app or email codes.
+pub async fn submit_register_mfa_start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<MfaStartRequest>,
+) -> HttpResponse {
+    reply(
+        async {
+            let (session, method, who) = mfa_call(&req, &state, &body.method).await?;
+            svc::register_mfa_start(&state, &who, &session, method).await
+        }
+        .await,
+    )
+}
+
+/// `CodeMfaSetupFinishRequest` (the token is the session cookie). Early proxies read only
+/// `code`, so a missing `method` means `Totp`.
+#[derive(Debug, Deserialize)]
+pub struct MfaFinishRequest {
+    code: String,
+    #[serde(default)]
+    method: Option<String>,
+}
+
+/// Confirms the factor with a code; answers with the recovery codes.
+pub async fn submit_register_mfa_finish(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<MfaFinishRequest>,
+) -> HttpResponse {
+    let method = body.method.as_deref().unwrap_or("Totp");
+    reply(
+        async {
+            let (session, method, who) = mfa_call(&req, &state, method).await?;
+            svc::register_mfa_finish(&state, &who, &session, method, &body.code).await
+        }
+        .await,
+    )
 }
 
 /// What this server is.

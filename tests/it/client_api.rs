@@ -229,17 +229,6 @@ async fn sequence_a_enrolls_a_new_user_inside_the_client() {
         .expect("polling token")
         .to_owned();
 
-    // MFA does not exist yet: the client may skip it.
-    let mfa = call(
-        &app,
-        "enrollment/register-mfa/code/start",
-        json!({ "method": "Totp" }),
-        Some(&cookie),
-    )
-    .await;
-    assert_eq!(mfa.status, StatusCode::BAD_REQUEST);
-    assert_eq!(mfa.body["error"], "MFA is not available");
-
     let weak = call(
         &app,
         "enrollment/activate_user",

@@ -10,6 +10,7 @@ mod account;
 mod auth;
 mod cli;
 mod client_api;
+mod client_mfa;
 mod client_rules;
 mod enrollment;
 mod gateway_sync;

@@ -41,6 +41,8 @@ pub(super) struct UserInfo {
     pub(super) device_names: Vec<String>,
     pub(super) enrolled: bool,
     pub(super) is_admin: bool,
+    /// Newer clients read it; every onramp user has a local password.
+    pub(super) password_management_disabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +63,19 @@ pub struct StartResponse {
     pub(super) final_page_content: String,
     pub(super) instance: InstanceInfo,
     pub(super) settings: StartSettings,
+}
+
+/// `CodeMfaSetupStartResponse`: the authenticator secret (base32, no padding), `null` when
+/// the code went by email.
+#[derive(Debug, Clone, Serialize)]
+pub struct MfaStartResponse {
+    pub(super) totp_secret: Option<String>,
+}
+
+/// `CodeMfaSetupFinishResponse`: the recovery codes, shown once.
+#[derive(Debug, Clone, Serialize)]
+pub struct MfaFinishResponse {
+    pub(super) recovery_codes: Vec<String>,
 }
 
 /// `DeviceConfig`.

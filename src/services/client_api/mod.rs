@@ -16,8 +16,12 @@
 //! `activate_user` refusal emails the user a link to finish in the browser.
 
 mod messages;
+mod mfa;
 
-pub use messages::{DeviceConfigResponse, PollResponse, StartResponse};
+pub use messages::{
+    DeviceConfigResponse, MfaFinishResponse, MfaStartResponse, PollResponse, StartResponse,
+};
+pub use mfa::{register_mfa_finish, register_mfa_start, CodeMethod};
 
 use super::devices::{self, AddError, DEFAULT_CLIENT_NAME};
 use super::enrollment::{close_enrollment, tag_values};
@@ -254,6 +258,7 @@ pub async fn start(
                     device_names: device_repo::names_for_user(tx, user.id)?,
                     enrolled: user.is_enrolled(),
                     is_admin: user.is_admin,
+                    password_management_disabled: false,
                 },
                 deadline_timestamp: deadline,
                 final_page_content: substitute(&settings.welcome_message, &values),
@@ -263,8 +268,8 @@ pub async fn start(
                     only_client_activation: t.purpose == Purpose::Desktop,
                     admin_device_management: false,
                     smtp_configured,
-                    // Two-factor does not exist yet: the client must offer "Skip".
-                    mfa_required: false,
+                    // Without it the client offers "Skip MFA Setup".
+                    mfa_required: super::mfa::required(tx)?,
                 },
             }))
         })
