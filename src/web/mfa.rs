@@ -191,19 +191,22 @@ pub async fn submit_confirm_email(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
     let who = user_post(&req, &state, &session, form.csrf_token.as_deref())?;
-    if svc::confirm_email(&state, &who, session.user_id, &form.code).await? {
-        let had_codes = svc::factors(&state, session.user_id).await?.recovery_left > 0;
-        if !had_codes {
-            let codes = svc::regenerate_recovery_codes(&state, &who, session.user_id).await?;
-            let instance = instance_name(&state).await?;
-            return Ok(codes_page(&instance, &session, &codes));
+    let had_codes = svc::factors(&state, session.user_id).await?.recovery_left > 0;
+    if had_codes {
+        // Turning a second method on keeps the recovery codes the user already saved.
+        if svc::confirm_email(&state, &who, session.user_id, &form.code).await? {
+            return Ok(flash::redirect_with(
+                PAGE,
+                Kind::Notice,
+                "Email codes are on.",
+                state.config.is_https(),
+            ));
         }
-        return Ok(flash::redirect_with(
-            PAGE,
-            Kind::Notice,
-            "Email codes are on.",
-            state.config.is_https(),
-        ));
+    } else if let Some(codes) =
+        svc::confirm_email_with_recovery_codes(&state, &who, session.user_id, &form.code).await?
+    {
+        let instance = instance_name(&state).await?;
+        return Ok(codes_page(&instance, &session, &codes));
     }
     let shown = Shown {
         email_sent: true,
