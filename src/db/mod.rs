@@ -10,6 +10,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;
+pub mod token_cards;
 pub mod tokens;
 pub mod users;
 

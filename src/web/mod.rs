@@ -18,6 +18,7 @@ mod outbox;
 pub mod request;
 pub mod session;
 mod settings;
+mod tokens;
 mod users;
 
 use crate::error::AppError;
@@ -194,17 +195,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))
     .service(
         web::resource("/admin/users/{id}/enrollment")
-            .route(web::get().to(users::show_enrollment_dialog))
-            .route(web::post().to(users::submit_enrollment_dialog)),
+            .route(web::get().to(tokens::show_enrollment_dialog))
+            .route(web::post().to(tokens::submit_enrollment_dialog)),
     )
     .service(
         web::resource("/admin/users/{id}/desktop")
-            .route(web::get().to(users::show_desktop_dialog))
-            .route(web::post().to(users::submit_desktop_dialog)),
+            .route(web::get().to(tokens::show_desktop_dialog))
+            .route(web::post().to(tokens::submit_desktop_dialog)),
     )
     .service(
         web::resource("/admin/users/{id}/revoke-token")
-            .route(web::post().to(users::submit_revoke_token)),
+            .route(web::post().to(tokens::submit_revoke_token)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/token/{card}")
+            .route(web::get().to(tokens::show_token_card)),
     );
 }
 
@@ -287,7 +292,7 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::ListQuery,
         users::NewUserForm,
         users::EditUserForm,
-        users::TokenDialogForm,
+        tokens::TokenDialogForm,
         devices::RenameForm,
         devices::AddDeviceForm,
         CsrfOnly,

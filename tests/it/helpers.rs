@@ -304,16 +304,24 @@ pub async fn set_office_dns(app: &TestApp, dns: &str) {
     assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.body);
 }
 
+/// Submits the token dialog (`enrollment` or `desktop`) with `fields` and follows the
+/// redirect to the one-time card; returns the card.
+pub async fn issue_token(app: &TestApp, user_id: i64, kind: &str, fields: &[(&str, &str)]) -> Page {
+    let res = app
+        .post(&format!("/admin/users/{user_id}/{kind}"), fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let prefix = format!("/admin/users/{user_id}/token/");
+    assert!(res.location().starts_with(&prefix), "{}", res.location());
+    let card = app.get(res.location()).await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    card
+}
+
 /// Issues a token over the admin dialog (`enrollment` or `desktop`), handed over by the
 /// admin; returns the secret from the token card.
 pub async fn hand_over_token(app: &TestApp, user_id: i64, kind: &str) -> String {
-    let card = app
-        .post(
-            &format!("/admin/users/{user_id}/{kind}"),
-            &[("delivery", "manual"), ("email", "")],
-        )
-        .await;
-    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    let card = issue_token(app, user_id, kind, &[("delivery", "manual"), ("email", "")]).await;
     let marker = r#"id="token-value" type="text" readonly value=""#;
     let at = card
         .body

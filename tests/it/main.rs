@@ -19,5 +19,6 @@ mod locations;
 mod mail;
 mod settings;
 mod smtp_server;
+mod tokens;
 mod user_page;
 mod users;
