@@ -28,14 +28,16 @@ async fn render(
     let values = values.unwrap_or_else(|| SettingsValues::from_settings(&settings));
     let preview = render_welcome(
         &values.welcome_message,
-        &TagValues::sample(&state.config.public_url),
+        &TagValues::sample(&state.config.public_url, &settings.instance_name),
     );
+    let preview_warning = svc::unknown_tags_message(&values.welcome_message);
     let (notice, error) = flash::notices(req);
     let ctx = SettingsContext {
         instance_id: &settings.instance_id,
         env_smtp: state.config.smtp.as_ref(),
         has_password: !settings.smtp.password.is_empty(),
         preview_html: &preview,
+        preview_warning: preview_warning.as_deref(),
         test_to: &me.email,
     };
     let page = view::settings_page(
@@ -184,11 +186,16 @@ pub async fn submit_preview(
         &session.csrf_token,
         form.csrf_token.as_deref(),
     )?;
+    let instance = crate::services::bootstrap::instance_name(&state).await?;
     let safe = render_welcome(
         &form.welcome_message,
-        &TagValues::sample(&state.config.public_url),
+        &TagValues::sample(&state.config.public_url, &instance),
     );
-    Ok(html(StatusCode::OK, view::preview(&safe)))
+    let warning = svc::unknown_tags_message(&form.welcome_message);
+    Ok(html(
+        StatusCode::OK,
+        view::preview(&safe, warning.as_deref()),
+    ))
 }
 
 /// The test email form.

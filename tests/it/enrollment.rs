@@ -300,6 +300,22 @@ async fn a_new_user_enrolls_from_link_to_done() {
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(kinds, ["welcome", "admin-notification", "new-device"]);
+    // The default welcome email: named after the instance, its text part readable text.
+    let (subject, text): (String, String) = conn
+        .query_row(
+            "SELECT subject, body_text FROM outbox WHERE kind = 'welcome'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("welcome email");
+    assert_eq!(subject, "Welcome to onramp");
+    assert!(
+        text.starts_with("Welcome, Jan!\n\nYour account jnowak is ready."),
+        "{text}"
+    );
+    assert!(!text.contains("##") && !text.contains("**"), "{text}");
+    assert!(text.contains("\n- read the company handbook,\n"), "{text}");
+    drop(conn);
     let actions = app.audit_actions();
     for a in [
         "token.issued",

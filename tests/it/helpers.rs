@@ -189,20 +189,39 @@ impl TestApp {
 
     /// Adds a user through the form (enrollment process on); returns their id.
     pub async fn add_user(&self, username: &str, first: &str, last: &str) -> i64 {
+        self.add_user_with(username, first, last, &[("use_enrollment", "on")])
+            .await
+    }
+
+    /// Adds a user with a password (so already enrolled); returns their id.
+    pub async fn add_enrolled_user(&self, username: &str, first: &str, last: &str) -> i64 {
+        let password = "plum orbit velvet river";
+        self.add_user_with(
+            username,
+            first,
+            last,
+            &[("password", password), ("password_repeat", password)],
+        )
+        .await
+    }
+
+    async fn add_user_with(
+        &self,
+        username: &str,
+        first: &str,
+        last: &str,
+        extra: &[(&str, &str)],
+    ) -> i64 {
         let email = format!("{username}@example.com");
-        let res = self
-            .post(
-                "/admin/users",
-                &[
-                    ("username", username),
-                    ("first_name", first),
-                    ("last_name", last),
-                    ("email", &email),
-                    ("phone", ""),
-                    ("use_enrollment", "on"),
-                ],
-            )
-            .await;
+        let mut fields = vec![
+            ("username", username),
+            ("first_name", first),
+            ("last_name", last),
+            ("email", email.as_str()),
+            ("phone", ""),
+        ];
+        fields.extend_from_slice(extra);
+        let res = self.post("/admin/users", &fields).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         self.user_id(username).expect("user was added")
     }

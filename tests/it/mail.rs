@@ -79,7 +79,10 @@ fn settings_without_smtp(instance_name: &str) -> Vec<(&'static str, String)> {
             "welcome_message",
             "## Welcome, {{ first_name }}!".to_owned(),
         ),
-        ("welcome_email_subject", "Welcome to {{ url }}".to_owned()),
+        (
+            "welcome_email_subject",
+            "Welcome to {{ instance_name }}".to_owned(),
+        ),
         ("welcome_email_same", "on".to_owned()),
         ("welcome_email_body", String::new()),
         ("vpn_step", "optional".to_owned()),
@@ -480,4 +483,69 @@ async fn smtp_from_the_settings_page_with_auth_and_sender() {
         smtp.logins(),
         [("mailer".to_owned(), "smtp-secret-1".to_owned())]
     );
+}
+
+#[tokio::test]
+async fn invitation_emails_put_the_browser_first_and_never_double_vpn() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_smtp(smtp.port(), "none").await;
+    let res = save_settings(&app, &settings_without_smtp("Acme VPN")).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let id = app.add_user("anowak", "Anna", "Nowak").await;
+    crate::helpers::issue_token(
+        &app,
+        id,
+        "enrollment",
+        &[("delivery", "email"), ("email", "anna@example.com")],
+    )
+    .await;
+    let messages = smtp.wait_for(1, WAIT).await;
+    let text = messages[0].part("text/plain").replace("\r\n", "\n");
+    let html = messages[0].part("text/html");
+    assert!(
+        text.starts_with("Hello Anna,\n\nAn account on Acme VPN has been created for you."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Start enrollment in your browser: "),
+        "{text}"
+    );
+    assert!(text.contains("https://defguard.net/download/"), "{text}");
+    assert!(text
+        .contains("The token works for 24 hours. Once you start, you have 10 minutes to finish."));
+    // The first link, styled as the button, is the browser's.
+    let first_link = html.split("<a href=\"").nth(1).unwrap_or_default();
+    assert!(
+        first_link.starts_with(&format!("{}/enroll?token=", app.address)),
+        "{html}"
+    );
+    assert!(
+        html.contains(">Start enrollment in your browser</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"href="https://defguard.net/download/""#),
+        "{html}"
+    );
+
+    // The desktop activation email, for an enrolled user.
+    crate::helpers::add_location(&app, "Office", "10.10.0.1/24").await;
+    let bea = app.add_enrolled_user("bkowal", "Bea", "Kowal").await;
+    crate::helpers::issue_token(
+        &app,
+        bea,
+        "desktop",
+        &[("delivery", "email"), ("email", "bkowal@example.com")],
+    )
+    .await;
+    let messages = smtp.wait_for(2, WAIT).await;
+    let desktop = &messages[1];
+    assert_eq!(
+        desktop.header("Subject").as_deref(),
+        Some("Set up Acme VPN on your desktop")
+    );
+    let text = desktop.part("text/plain").replace("\r\n", "\n");
+    assert!(text.starts_with("Hello Bea,\n\nTo configure"), "{text}");
+    assert!(text.contains("https://defguard.net/download/"), "{text}");
+    assert!(text.contains("The token works for 24 hours."), "{text}");
 }

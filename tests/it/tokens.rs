@@ -43,22 +43,7 @@ async fn submit_hand_over(app: &TestApp, id: i64) -> Page {
 /// An enrolled user (added with a password) and a location, so a desktop token can be issued.
 async fn enrolled_user(app: &TestApp) -> i64 {
     add_location(app, "Office", "10.10.0.1/24").await;
-    let res = app
-        .post(
-            "/admin/users",
-            &[
-                ("username", "anowak"),
-                ("first_name", "Anna"),
-                ("last_name", "Nowak"),
-                ("email", "anna@example.com"),
-                ("phone", ""),
-                ("password", "plum orbit velvet river"),
-                ("password_repeat", "plum orbit velvet river"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    app.user_id("anowak").expect("added")
+    app.add_enrolled_user("anowak", "Anna", "Nowak").await
 }
 
 #[tokio::test]
