@@ -13,6 +13,7 @@ pub mod groups;
 pub mod locations;
 pub mod outbox;
 pub mod settings;
+pub mod test_email;
 pub mod tokens;
 pub mod users;
 

@@ -165,7 +165,9 @@ pub async fn retry_now(state: &AppState, id: i64) -> Result<(), AppError> {
         .write(move |tx| Ok(repo::retry_now(tx, id, now)?))
         .await?;
     if changed == 0 {
-        return Err(AppError::BadRequest("This email was already sent.".into()));
+        return Err(AppError::BadRequest(
+            "This email was already sent, or is a test email (sent once; send a new one from Settings).".into(),
+        ));
     }
     state.mail_wake.notify_one();
     Ok(())

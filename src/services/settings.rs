@@ -3,7 +3,6 @@
 use super::Actor;
 use crate::config::{Secret, SmtpConfig, SmtpSecurity};
 use crate::db::{audit, settings as repo};
-use crate::domain::outbox::OutboxStatus;
 use crate::domain::template::{markdown_to_safe_html, substitute, unknown_tags, TagValues, TAGS};
 use crate::domain::{has_control_chars, FieldError};
 use crate::error::AppError;
@@ -453,78 +452,4 @@ pub async fn update_settings(
 /// The welcome message for a user, rendered and sanitised.
 pub fn render_welcome(markdown: &str, values: &TagValues) -> String {
     markdown_to_safe_html(&substitute(markdown, values))
-}
-
-/// What became of a test email after waiting a few seconds for the worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TestMailOutcome {
-    /// Delivered to the SMTP server.
-    Sent,
-    /// No SMTP server is configured; the email waits in the outbox.
-    NotConfigured,
-    /// Not delivered (yet); the worker keeps retrying unless it gave up.
-    NotSent {
-        /// The SMTP error.
-        error: String,
-        /// What to check.
-        hint: Option<String>,
-        /// Whether onramp gave up on it.
-        failed: bool,
-    },
-    /// Still trying after the wait.
-    Pending,
-}
-
-/// Queues a test email to `to`, wakes the worker and waits up to `wait` for the outcome.
-pub async fn send_test_email(
-    state: &AppState,
-    actor: &Actor,
-    to: &str,
-    wait: std::time::Duration,
-) -> Result<TestMailOutcome, AppError> {
-    let to =
-        crate::domain::user::Email::parse("to", to).map_err(|e| AppError::Validation(vec![e]))?;
-    let settings = get_settings(state).await?;
-    let configured = effective_smtp(state, &settings).is_some();
-    let email = crate::mail::templates::test_email(
-        to.as_str(),
-        &settings.instance_name,
-        &state.config.public_url,
-        &actor.username,
-    );
-    let now = state.now().unix_timestamp();
-    let actor = actor.clone();
-    let id = state
-        .db
-        .write(move |tx| {
-            let id = super::outbox::queue(tx, "test", &email, now)?;
-            let mut e = actor.event(now, "email.queued", Some(email.to.as_str()));
-            e.detail = Some("test email");
-            audit::insert(tx, &e)?;
-            Ok(id)
-        })
-        .await?;
-    if !configured {
-        return Ok(TestMailOutcome::NotConfigured);
-    }
-    state.mail_wake.notify_one();
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let row = super::outbox::get(state, id).await?;
-        match row.status {
-            OutboxStatus::Sent => return Ok(TestMailOutcome::Sent),
-            OutboxStatus::Failed | OutboxStatus::Queued if row.attempts > 0 => {
-                return Ok(TestMailOutcome::NotSent {
-                    error: row.last_error.unwrap_or_default(),
-                    hint: row.last_hint,
-                    failed: row.status == OutboxStatus::Failed,
-                })
-            }
-            _ => {}
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(TestMailOutcome::Pending);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }

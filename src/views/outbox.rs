@@ -21,10 +21,11 @@ fn status_badge(status: OutboxStatus) -> Markup {
     html! { span class=(class) { (label) } }
 }
 
-/// "Retry now", only while an SMTP server exists to retry with.
+/// "Retry now", only while an SMTP server exists to retry with, and never for a test email
+/// (sent once from the settings page).
 fn retry_form(viewer: &Viewer, m: &MailRow, smtp_configured: bool) -> Markup {
     html! {
-        @if smtp_configured && matches!(m.status, OutboxStatus::Queued | OutboxStatus::Failed) {
+        @if smtp_configured && m.kind != "test" && matches!(m.status, OutboxStatus::Queued | OutboxStatus::Failed) {
             form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) {
                 (csrf_field(&viewer.csrf_token))
                 button type="submit" class="linklike" aria-label=(format!("Retry now: {}", m.subject)) { "Retry now" }

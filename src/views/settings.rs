@@ -176,13 +176,14 @@ pub fn settings_page(
                     }
                 }
                 div class="actions" { button type="submit" class="button-primary" { "Save settings" } }
-            }
-            section class="card stack" aria-labelledby="s-test" {
-                h2 id="s-test" { "Send test email" }
-                form class="form row" method="post" action="/admin/settings/test-email" {
-                    (csrf_field(&viewer.csrf_token))
-                    (field(Input { kind: "email", autocomplete: "email", ..Input::new("to", "Send to", ctx.test_to) }, &[]))
-                    button type="submit" class="button-secondary" { "Send test email" }
+                // Part of the settings form, so the test uses the SMTP values on the screen.
+                section class="card stack" aria-labelledby="s-test" {
+                    h2 id="s-test" { "Send test email" }
+                    p class="hint" { "Sends one email with the SMTP values above, saved or not, and shows what the server answered. It is not retried." }
+                    div class="row" {
+                        (field(Input { kind: "email", autocomplete: "email", ..Input::new("to", "Send to", ctx.test_to) }, errors))
+                        button type="submit" class="button-secondary" formaction="/admin/settings/test-email" { "Send test email" }
+                    }
                 }
             }
         },

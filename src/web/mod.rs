@@ -302,7 +302,6 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         Vec<(String, String)>,
         settings::SettingsForm,
         settings::PreviewForm,
-        settings::TestEmailForm,
         outbox::OutboxQuery,
         audit::AuditQuery,
         enroll::LinkQuery,
