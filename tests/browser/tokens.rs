@@ -1,6 +1,9 @@
 //! The admin's token dialog and one-time card in a real browser: keyboard focus, and that
 //! reloading or going Back never issues a token.
 
+// A failed expectation is a failed test; clippy's allow-*-in-tests covers only `#[test]` fns.
+#![allow(clippy::expect_used)]
+
 use crate::support::{Browser, Js, Server};
 use fantoccini::key::Key;
 use fantoccini::Locator;
