@@ -459,3 +459,25 @@ async fn unknown_tags_are_flagged_in_the_preview_and_refused_on_save() {
     let page = app.get("/admin/settings").await;
     assert!(page.body.contains(r#"<div class="email-body">"#));
 }
+
+#[tokio::test]
+async fn the_old_default_subject_is_upgraded_and_an_edited_one_kept() {
+    let app = admin().await;
+    for (stored_subject, after) in [
+        ("Welcome to {{ url }}", "Welcome to {{ instance_name }}"),
+        (
+            "Hi {{ first_name }}, welcome",
+            "Hi {{ first_name }}, welcome",
+        ),
+    ] {
+        let mut conn = rusqlite::Connection::open(app.state.config.database.clone()).expect("open");
+        // The database as it was before migration 0009, holding `stored_subject`.
+        conn.execute_batch(
+            "DROP TABLE token_card; DELETE FROM schema_migration WHERE version = 9;",
+        )
+        .expect("undo 0009");
+        onramp::db::settings::set(&conn, "welcome_email_subject", stored_subject).expect("set");
+        onramp::db::migrate::run(&mut conn).expect("migrate");
+        assert_eq!(stored(&app).welcome_email_subject, after);
+    }
+}
