@@ -138,8 +138,16 @@
     target.querySelector('.form-errors')?.focus();
   });
 
-  // Server-rendered error summaries have tabindex="-1" so they can take focus.
+  // A page that stands for one step of its own (the token dialog) starts at its heading;
+  // server-rendered error summaries (tabindex="-1") come first when there are any.
+  document.querySelector('[data-autofocus]')?.focus();
   document.querySelector('.form-errors')?.focus();
+
+  // A notice swapped into the live region (#flash-area) replaces the page's earlier ones.
+  document.addEventListener('htmx:oobAfterSwap', (evt) => {
+    if (evt.detail?.target?.id !== 'flash-area') return;
+    document.querySelectorAll('#main > .flash, #main > .flash-error').forEach((el) => el.remove());
+  });
 
   // ---- Copy buttons ------------------------------------------------------------------------
   // <button data-copy-target="#token">Copy</button> <span class="copy-status" role="status"></span>

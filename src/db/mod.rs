@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod password_resets;
 pub mod sessions;
 pub mod settings;
+pub mod token_cards;
 pub mod tokens;
 pub mod users;
 

@@ -129,6 +129,31 @@ pub fn mark_failed(
     )
 }
 
+/// Records the one attempt of an email that is never retried (a test email): `sent`, or
+/// `failed` with the error.
+pub fn record_single_attempt(
+    conn: &Connection,
+    id: i64,
+    now: i64,
+    error: Option<(&str, Option<&str>)>,
+) -> rusqlite::Result<usize> {
+    let status = if error.is_some() {
+        OutboxStatus::Failed
+    } else {
+        OutboxStatus::Sent
+    };
+    conn.execute(
+        "UPDATE outbox SET status = ?2, attempts = 1, sent_at = ?3, last_error = ?4, last_hint = ?5 WHERE id = ?1",
+        params![
+            id,
+            status.as_str(),
+            error.is_none().then_some(now),
+            error.map(|e| e.0),
+            error.and_then(|e| e.1)
+        ],
+    )
+}
+
 /// After a crash, emails caught mid-send go back to the queue.
 pub fn requeue_interrupted(conn: &Connection) -> rusqlite::Result<usize> {
     conn.execute(
@@ -137,10 +162,10 @@ pub fn requeue_interrupted(conn: &Connection) -> rusqlite::Result<usize> {
     )
 }
 
-/// Makes an unsent email due now ("Retry now").
+/// Makes an unsent email due now ("Retry now"); test emails are sent once, never again.
 pub fn retry_now(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<usize> {
     conn.execute(
-        "UPDATE outbox SET status = 'queued', next_attempt_at = ?2 WHERE id = ?1 AND status IN ('queued', 'failed')",
+        "UPDATE outbox SET status = 'queued', next_attempt_at = ?2 WHERE id = ?1 AND status IN ('queued', 'failed') AND kind != 'test'",
         params![id, now],
     )
 }

@@ -204,13 +204,15 @@ pub fn pending_for_user(
     .optional()
 }
 
-/// Tokens issued to a user within the last `window` seconds (for the resend limit).
-pub fn issued_since(conn: &Connection, user_id: i64, since: i64) -> rusqlite::Result<i64> {
-    conn.query_row(
-        "SELECT count(*) FROM token WHERE user_id = ?1 AND created_at > ?2",
-        params![user_id, since],
-        |r| r.get(0),
-    )
+/// When the user's tokens sent by email since `since` were issued, newest first (for the
+/// limit on invitation emails; tokens handed over by the admin do not count).
+pub fn emailed_since(conn: &Connection, user_id: i64, since: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_at FROM token WHERE user_id = ?1 AND email IS NOT NULL AND created_at > ?2
+         ORDER BY created_at DESC",
+    )?;
+    let rows = stmt.query_map(params![user_id, since], |r| r.get(0))?;
+    rows.collect()
 }
 
 #[cfg(test)]

@@ -41,15 +41,16 @@ pub struct UserListRow {
     pub user: UserRow,
     /// How many devices they have.
     pub device_count: i64,
-    /// When their unused enrollment token dies, if they have one (may lie in the past).
+    /// When their unused token (enrollment or desktop activation) dies, if they have one
+    /// (may lie in the past).
     pub pending_until: Option<i64>,
 }
 
-/// The list's extra columns: device count and the pending enrollment token's end.
+/// The list's extra columns: device count and the pending token's end.
 pub const LIST_EXTRAS: &str = "(SELECT count(*) FROM device d WHERE d.user_id = user.id),
     (SELECT max(CASE WHEN t.session_deadline IS NOT NULL AND t.session_deadline < t.expires_at
                      THEN t.session_deadline ELSE t.expires_at END)
-       FROM token t WHERE t.user_id = user.id AND t.purpose = 'enrollment'
+       FROM token t WHERE t.user_id = user.id
         AND t.consumed_at IS NULL AND t.revoked_at IS NULL)";
 
 /// Maps a row of `SELECT {COLUMNS}, {LIST_EXTRAS}`.

@@ -20,10 +20,13 @@ pub struct TagValues {
     pub admin_phone: String,
     /// `{{ url }}`
     pub url: String,
+    /// `{{ instance_name }}`
+    pub instance_name: String,
 }
 
 /// Every tag name, in the order the settings page lists them.
-pub const TAGS: [&str; 8] = [
+pub const TAGS: [&str; 9] = [
+    "instance_name",
     "first_name",
     "last_name",
     "username",
@@ -45,13 +48,15 @@ impl TagValues {
             "admin_email" => &self.admin_email,
             "admin_phone" => &self.admin_phone,
             "url" => &self.url,
+            "instance_name" => &self.instance_name,
             _ => return None,
         })
     }
 
     /// Example values for previews.
-    pub fn sample(url: &str) -> Self {
+    pub fn sample(url: &str, instance_name: &str) -> Self {
         Self {
+            instance_name: instance_name.into(),
             first_name: "Jan".into(),
             last_name: "Nowak".into(),
             username: "jnowak".into(),
@@ -92,6 +97,117 @@ pub fn substitute(template: &str, values: &TagValues) -> String {
     out
 }
 
+/// The `{{ tags }}` in `template` that are not tags onramp knows, each once, in order.
+pub fn unknown_tags(template: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let name = after[..end].trim();
+        if TAGS.contains(&name) {
+            rest = &after[end + 2..];
+            continue;
+        }
+        // "{{{{ tag }}}}" holds a known tag one level in; only the innermost braces count.
+        if name.contains("{{") {
+            rest = after;
+            continue;
+        }
+        let written = format!("{{{{ {name} }}}}");
+        if !found.contains(&written) {
+            found.push(written);
+        }
+        rest = &after[end + 2..];
+    }
+    found
+}
+
+/// Renders markdown as readable plain text for an email's text part: no `#` or `**`, list
+/// items as "- ", links as "text (url)".
+pub fn markdown_to_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Tag, TagEnd};
+    let mut out = String::new();
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    let mut links: Vec<(String, usize)> = Vec::new();
+    let parser = pulldown_cmark::Parser::new_ext(
+        markdown,
+        pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
+    );
+    for event in parser {
+        match event {
+            Event::Start(Tag::List(first)) => {
+                if !lists.is_empty() && !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                lists.push(first);
+            }
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+                if lists.is_empty() {
+                    out.push('\n');
+                }
+            }
+            Event::Start(Tag::Item) => {
+                out.push_str(&"  ".repeat(lists.len().saturating_sub(1)));
+                match lists.last_mut() {
+                    Some(Some(n)) => {
+                        out.push_str(&format!("{n}. "));
+                        *n += 1;
+                    }
+                    _ => out.push_str("- "),
+                }
+            }
+            Event::End(TagEnd::Item) if !out.ends_with('\n') => out.push('\n'),
+            Event::End(TagEnd::Paragraph) if lists.is_empty() => out.push_str("\n\n"),
+            Event::End(TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Table) => {
+                out.push_str("\n\n");
+            }
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => out.push('\n'),
+            Event::End(TagEnd::TableCell) => out.push_str("  "),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                links.push((dest_url.into_string(), out.len()));
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some((url, at)) = links.pop() {
+                    let text = out.get(at..).unwrap_or_default().trim().to_owned();
+                    let bare = url.strip_prefix("mailto:").unwrap_or(&url);
+                    if text.is_empty() {
+                        out.push_str(bare);
+                    } else if text != bare && text != url {
+                        out.push_str(&format!(" ({url})"));
+                    }
+                }
+            }
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::Rule => out.push_str("----\n\n"),
+            _ => {}
+        }
+    }
+    let mut text = String::with_capacity(out.len());
+    let mut blank_lines = 0;
+    for line in out.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank_lines += 1;
+            if blank_lines > 1 {
+                continue;
+            }
+        } else {
+            blank_lines = 0;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("{trimmed}\n")
+    }
+}
+
 /// Renders markdown to HTML and sanitises it: no script, no event handlers, no styles.
 pub fn markdown_to_safe_html(markdown: &str) -> String {
     let parser = pulldown_cmark::Parser::new_ext(
@@ -113,7 +229,7 @@ mod tests {
 
     #[test]
     fn tags_are_substituted_once() {
-        let mut v = TagValues::sample("https://vpn.example.com");
+        let mut v = TagValues::sample("https://vpn.example.com", "Acme VPN");
         v.first_name = "{{ username }}".into();
         assert_eq!(
             substitute("Hi {{first_name}}, see {{ url }}.", &v),
@@ -129,7 +245,7 @@ mod tests {
 
     #[test]
     fn template_engines_syntax_does_nothing() {
-        let v = TagValues::sample("u");
+        let v = TagValues::sample("u", "Acme VPN");
         for attempt in [
             "{{ 7*7 }}",
             "{{ config }}",
@@ -140,6 +256,26 @@ mod tests {
         ] {
             assert_eq!(substitute(attempt, &v), attempt);
         }
+    }
+
+    #[test]
+    fn unknown_tags_are_named_once() {
+        assert_eq!(
+            unknown_tags("Hi {{ first_name }} {{ unknown_tag }} {{unknown_tag}} {{ 7*7 }} {{ instance_name }}"),
+            ["{{ unknown_tag }}", "{{ 7*7 }}"]
+        );
+        assert!(unknown_tags("{{{{ username }}}} and {{ url").is_empty());
+    }
+
+    #[test]
+    fn markdown_reads_as_plain_text() {
+        let text = markdown_to_text(
+            "## Welcome, Jan!\n\nYour account **jnowak** is *ready*.\n\nNext:\n\n- read the [handbook](https://example.com/hb),\n- see https://example.com\n\n1. one\n2. two\n\nWrite to <ada@example.com>.",
+        );
+        assert_eq!(
+            text,
+            "Welcome, Jan!\n\nYour account jnowak is ready.\n\nNext:\n\n- read the handbook (https://example.com/hb),\n- see https://example.com\n\n1. one\n2. two\n\nWrite to ada@example.com.\n"
+        );
     }
 
     #[test]
@@ -163,7 +299,7 @@ mod properties {
         /// without `{{` is never changed.
         #[test]
         fn values_are_inserted_verbatim(value in "[ -~]{0,40}", text in "[ -z|~]{0,60}") {
-            let v = TagValues { first_name: value.clone(), ..TagValues::sample("https://x") };
+            let v = TagValues { first_name: value.clone(), ..TagValues::sample("https://x", "Acme") };
             prop_assert_eq!(substitute("{{ first_name }}", &v), value);
             if !text.contains("{{") {
                 prop_assert_eq!(substitute(&text, &v), text);

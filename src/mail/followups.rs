@@ -39,7 +39,7 @@ pub fn unfinished_enrollment_email(e: &UnfinishedEnrollment<'_>) -> Email {
         .map(|c| format!("\nQuestions? Your administrator is {}.\n", contact_text(c)))
         .unwrap_or_default();
     let text = format!(
-        "Hello {first},\n\nyour {instance} account is not finished yet. {reason}\n\n\
+        "Hello {first},\n\nYour {instance} account is not finished yet. {reason}\n\n\
          The VPN may already work on your computer, but your account has no password, so you cannot sign in. \
          Set your password in your browser:\n  {link}\n\n\
          The link works for {lifetime}. Once you open it, you have {window} to finish.\n{contact}",
@@ -51,7 +51,7 @@ pub fn unfinished_enrollment_email(e: &UnfinishedEnrollment<'_>) -> Email {
         &subject,
         html! {
             h1 { "Hello " (e.first_name) "," }
-            p { "your " strong { (e.instance) } " account is not finished yet. " (e.reason) }
+            p { "Your " strong { (e.instance) } " account is not finished yet. " (e.reason) }
             p { "The VPN may already work on your computer, but your account has no password, so you cannot sign in." }
             p { a href=(link) style="display:inline-block;padding:.5rem 1rem;background:#1d4ed8;color:#fff;border-radius:.375rem;text-decoration:none" { "Set your password" } }
             p { "The link works for " (lifetime) ". Once you open it, you have " (window) " to finish." }

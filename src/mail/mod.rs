@@ -18,7 +18,7 @@ use std::time::Duration;
 pub const SECRET_MARKER: &str = "\u{1}secret\u{1}";
 
 /// How the outbox pages show [`SECRET_MARKER`].
-pub const SECRET_SHOWN_AS: &str = "[token: only in the delivered email]";
+pub const SECRET_SHOWN_AS: &str = "[token: sealed, added only when the email is delivered]";
 
 /// An email ready to queue: every value in it already escaped for its part.
 #[derive(Debug, Clone)]

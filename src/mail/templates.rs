@@ -138,8 +138,34 @@ pub(super) fn contact_html(c: &Contact) -> Markup {
     }
 }
 
-/// The enrollment email: both ways in (desktop client or browser), with the token held by
-/// [`super::SECRET_MARKER`].
+/// Where people download the defguard desktop client.
+pub const CLIENT_DOWNLOAD_URL: &str = "https://defguard.net/download/";
+
+const BUTTON_STYLE: &str = "display:inline-block;padding:.5rem 1rem;background:#1d4ed8;color:#fff;border-radius:.375rem;text-decoration:none";
+
+/// "Acme VPN" for both "Acme" and "Acme VPN", so sentences naming the VPN never double it.
+fn vpn_name(instance: &str) -> String {
+    let trimmed = instance.trim_end();
+    let ends_in_vpn = trimmed
+        .len()
+        .checked_sub(3)
+        .filter(|at| trimmed.is_char_boundary(*at))
+        .is_some_and(|at| {
+            trimmed[at..].eq_ignore_ascii_case("vpn")
+                && trimmed[..at]
+                    .chars()
+                    .last()
+                    .is_none_or(|c| !c.is_alphanumeric())
+        });
+    if ends_in_vpn {
+        trimmed.to_owned()
+    } else {
+        format!("{trimmed} VPN")
+    }
+}
+
+/// The enrollment email: the browser first (what most new people need), the desktop client
+/// as the alternative with where to get it; the token is held by [`super::SECRET_MARKER`].
 pub fn enrollment_email(e: &TokenEmail<'_>) -> Email {
     let token = super::SECRET_MARKER;
     let link = format!("{}/enroll?token={token}", e.url);
@@ -148,27 +174,27 @@ pub fn enrollment_email(e: &TokenEmail<'_>) -> Email {
     let window = duration_words(e.session_ttl);
     let subject = format!("Your {} account is ready: finish setting it up", e.instance);
     let text = format!(
-        "Hello {first},\n\nan account on {instance} has been created for you. Finish setting it up in one of two ways.\n\n\
-         Option 1: the desktop VPN client\n  Add an instance with\n    URL:   {url}\n    Token: {token}\n  or open {deeplink}\n\n\
-         Option 2: your browser\n  Open {link}\n\n\
+        "Hello {first},\n\nAn account on {instance} has been created for you. Finish setting it up in your browser:\n\n\
+         Start enrollment in your browser: {link}\n\n\
+         Or use the desktop VPN client (download it from {download}):\n  Add an instance with\n    URL:   {url}\n    Token: {token}\n  or open {deeplink}\n\n\
          The token works for {lifetime}. Once you start, you have {window} to finish.\n\n\
          Questions? Your administrator is {contact}.\n",
         first = e.first_name,
         instance = e.instance,
         url = e.url,
+        download = CLIENT_DOWNLOAD_URL,
         contact = contact_text(e.admin),
     );
     let html = html_shell(
         &subject,
         html! {
             h1 { "Hello " (e.first_name) "," }
-            p { "an account on " strong { (e.instance) } " has been created for you. Finish setting it up in one of two ways." }
-            h2 { "Option 1: the desktop VPN client" }
-            p { "Add an instance with this URL and token:" }
+            p { "An account on " strong { (e.instance) } " has been created for you. Finish setting it up in your browser:" }
+            p { a href=(link) style=(BUTTON_STYLE) { "Start enrollment in your browser" } }
+            h2 { "Or use the desktop VPN client" }
+            p { "Download it from " a href=(CLIENT_DOWNLOAD_URL) { (CLIENT_DOWNLOAD_URL) } ", then add an instance with this URL and token:" }
             p { "URL: " code { (e.url) } br; "Token: " code { (token) } }
-            p { a href=(deeplink) style="display:inline-block;padding:.5rem 1rem;background:#1d4ed8;color:#fff;border-radius:.375rem;text-decoration:none" { "Open in the desktop client" } }
-            h2 { "Option 2: your browser" }
-            p { a href=(link) { "Start enrollment in the browser" } }
+            p { "With the client installed, " a href=(deeplink) { "open it in the desktop client" } "." }
             p { "The token works for " (lifetime) ". Once you start, you have " (window) " to finish." }
             (contact_html(e.admin))
         },
@@ -181,26 +207,29 @@ pub fn enrollment_email(e: &TokenEmail<'_>) -> Email {
     }
 }
 
-/// The desktop activation email: URL, token and the client link.
+/// The desktop activation email: URL, token, the client link and where to get the client.
 pub fn desktop_email(e: &TokenEmail<'_>) -> Email {
     let token = super::SECRET_MARKER;
     let deeplink = deeplink(e.url);
     let lifetime = duration_words(e.token_ttl);
-    let subject = format!("Set up the {} VPN on your desktop", e.instance);
+    let subject = format!("Set up {} on your desktop", vpn_name(e.instance));
     let text = format!(
-        "Hello {first},\n\nto configure the desktop VPN client for {instance}, add an instance with\n  URL:   {url}\n  Token: {token}\nor open {deeplink}\n\nThe token works for {lifetime}.\n\nQuestions? Your administrator is {contact}.\n",
+        "Hello {first},\n\nTo configure the desktop VPN client for {instance}, add an instance with\n  URL:   {url}\n  Token: {token}\nor open {deeplink}\n\n\
+         No client yet? Download it from {download}.\n\nThe token works for {lifetime}.\n\nQuestions? Your administrator is {contact}.\n",
         first = e.first_name,
         instance = e.instance,
         url = e.url,
+        download = CLIENT_DOWNLOAD_URL,
         contact = contact_text(e.admin),
     );
     let html = html_shell(
         &subject,
         html! {
             h1 { "Hello " (e.first_name) "," }
-            p { "to configure the desktop VPN client for " strong { (e.instance) } ", add an instance with this URL and token:" }
+            p { "To configure the desktop VPN client for " strong { (e.instance) } ", add an instance with this URL and token:" }
             p { "URL: " code { (e.url) } br; "Token: " code { (token) } }
-            p { a href=(deeplink) style="display:inline-block;padding:.5rem 1rem;background:#1d4ed8;color:#fff;border-radius:.375rem;text-decoration:none" { "Open in the desktop client" } }
+            p { a href=(deeplink) style=(BUTTON_STYLE) { "Open in the desktop client" } }
+            p { "No client yet? Download it from " a href=(CLIENT_DOWNLOAD_URL) { (CLIENT_DOWNLOAD_URL) } "." }
             p { "The token works for " (lifetime) "." }
             (contact_html(e.admin))
         },
@@ -307,7 +336,16 @@ pub fn new_device_email(
 
 #[cfg(test)]
 mod tests {
-    use super::{admin_notification, duration_words, inert, new_device_email};
+    use super::{admin_notification, duration_words, inert, new_device_email, vpn_name};
+
+    #[test]
+    fn vpn_is_never_doubled() {
+        assert_eq!(vpn_name("Acme VPN"), "Acme VPN");
+        assert_eq!(vpn_name("Acme"), "Acme VPN");
+        assert_eq!(vpn_name("VPN"), "VPN");
+        assert_eq!(vpn_name("AcmeVPN"), "AcmeVPN VPN");
+        assert_eq!(vpn_name("Zażółć"), "Zażółć VPN");
+    }
 
     #[test]
     fn device_names_cannot_become_links() {

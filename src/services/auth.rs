@@ -450,12 +450,16 @@ pub async fn logout(state: &AppState, actor: &Actor, id_hash: &str) -> Result<()
         .await
 }
 
-/// Deletes sessions that have ended; run periodically.
+/// Deletes sessions that have ended, and token cards nobody looked at in time; run
+/// periodically. Returns how many sessions ended.
 pub async fn prune_sessions(state: &AppState) -> Result<usize, AppError> {
     let now = state.now().unix_timestamp();
     let idle_before = now - IDLE.whole_seconds();
     state
         .db
-        .write(move |tx| Ok(sessions::delete_stale(tx, now, idle_before)?))
+        .write(move |tx| {
+            crate::db::token_cards::delete_expired(tx, now)?;
+            Ok(sessions::delete_stale(tx, now, idle_before)?)
+        })
         .await
 }

@@ -635,7 +635,7 @@ fn queue_completion_mail(
         Some(id) => users::get(tx, id)?,
         None => None,
     };
-    let values = tag_values(user, admin.as_ref(), url);
+    let values = tag_values(user, admin.as_ref(), url, &settings.instance_name);
     let body = if settings.welcome_email_same {
         &settings.welcome_message
     } else {
@@ -646,7 +646,9 @@ fn queue_completion_mail(
             .chars()
             .filter(|c| !c.is_control())
             .collect();
-    let text = crate::domain::template::substitute(body, &values);
+    let text = crate::domain::template::markdown_to_text(&crate::domain::template::substitute(
+        body, &values,
+    ));
     let html = render_welcome(body, &values);
     let welcome = templates::markdown_email(&user.email, &subject, &text, &html);
     super::outbox::queue(tx, "welcome", &welcome, now)?;
@@ -703,8 +705,14 @@ pub fn queue_welcome_and_notice(
 }
 
 /// The tag values for a user's messages.
-pub fn tag_values(user: &users::UserRow, admin: Option<&users::UserRow>, url: &str) -> TagValues {
+pub fn tag_values(
+    user: &users::UserRow,
+    admin: Option<&users::UserRow>,
+    url: &str,
+    instance_name: &str,
+) -> TagValues {
     TagValues {
+        instance_name: instance_name.to_owned(),
         first_name: user.first_name.clone(),
         last_name: user.last_name.clone(),
         username: user.username.clone(),
@@ -760,7 +768,7 @@ pub async fn done(state: &AppState, w: &Wizard) -> Result<Done, WizardError> {
             };
             let welcome_html = render_welcome(
                 &settings.welcome_message,
-                &tag_values(&w.user, admin.as_ref(), &url),
+                &tag_values(&w.user, admin.as_ref(), &url, &settings.instance_name),
             );
             let mut configs = Vec::new();
             let mut device_name = None;

@@ -44,7 +44,9 @@ pub fn queue_with_secret(
     queue_sealed(conn, kind, email, Some(&sealed), now)
 }
 
-fn queue_sealed(
+/// Queues an email whose bodies hold [`mail::SECRET_MARKER`] where the secret sealed in
+/// `sealed` goes (or a plain email when `None`).
+pub fn queue_sealed(
     conn: &Connection,
     kind: &str,
     email: &Email,
@@ -148,15 +150,24 @@ pub async fn run_worker(state: AppState) {
     }
 }
 
-/// Makes a queued or failed email due now and wakes the worker.
+/// Makes a queued or failed email due now and wakes the worker; refused while no SMTP
+/// server is configured, since nothing could send it.
 pub async fn retry_now(state: &AppState, id: i64) -> Result<(), AppError> {
+    let settings = state.db.read(load_settings).await?;
+    if effective_smtp(state, &settings).is_none() {
+        return Err(AppError::BadRequest(
+            "SMTP is not configured, so there is nothing to retry with. Set it up in Settings first.".into(),
+        ));
+    }
     let now = state.now().unix_timestamp();
     let changed = state
         .db
         .write(move |tx| Ok(repo::retry_now(tx, id, now)?))
         .await?;
     if changed == 0 {
-        return Err(AppError::BadRequest("This email was already sent.".into()));
+        return Err(AppError::BadRequest(
+            "This email was already sent, or is a test email (sent once; send a new one from Settings).".into(),
+        ));
     }
     state.mail_wake.notify_one();
     Ok(())

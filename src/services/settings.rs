@@ -3,8 +3,7 @@
 use super::Actor;
 use crate::config::{Secret, SmtpConfig, SmtpSecurity};
 use crate::db::{audit, settings as repo};
-use crate::domain::outbox::OutboxStatus;
-use crate::domain::template::{markdown_to_safe_html, substitute, TagValues};
+use crate::domain::template::{markdown_to_safe_html, substitute, unknown_tags, TagValues, TAGS};
 use crate::domain::{has_control_chars, FieldError};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -68,6 +67,9 @@ the WireGuard configuration you saved.\n\n\
 Next:\n\n- read the company handbook,\n- say hello to your team.\n\n\
 Questions? Write to {{ admin_first_name }} {{ admin_last_name }} at {{ admin_email }}.";
 
+/// The welcome email's subject until the admin writes one.
+pub const DEFAULT_SUBJECT: &str = "Welcome to {{ instance_name }}";
+
 /// The setting that caps devices per user.
 pub const MAX_DEVICES: &str = "max_devices_per_user";
 
@@ -85,7 +87,7 @@ pub fn load(c: &Connection) -> Result<Settings, AppError> {
         instance_id: text(repo::INSTANCE_ID, "")?,
         instance_name: text(repo::INSTANCE_NAME, "onramp")?,
         welcome_message: text("welcome_message", DEFAULT_WELCOME)?,
-        welcome_email_subject: text("welcome_email_subject", "Welcome to {{ url }}")?,
+        welcome_email_subject: text("welcome_email_subject", DEFAULT_SUBJECT)?,
         welcome_email_body: text("welcome_email_body", DEFAULT_WELCOME)?,
         welcome_email_same: text("welcome_email_same", "1")? == "1",
         vpn_step: if text("vpn_step", "optional")? == "mandatory" {
@@ -210,6 +212,104 @@ fn multi_line(
     v
 }
 
+/// "{{ unknown_tag }} is not a tag onramp knows…", naming every unknown tag in `text`.
+pub fn unknown_tags_message(text: &str) -> Option<String> {
+    let unknown = unknown_tags(text);
+    if unknown.is_empty() {
+        return None;
+    }
+    let known = TAGS
+        .iter()
+        .map(|t| format!("{{{{ {t} }}}}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (names, verb) = if unknown.len() == 1 {
+        (unknown[0].clone(), "is not a tag")
+    } else {
+        (unknown.join(", "), "are not tags")
+    };
+    Some(format!(
+        "{names} {verb} onramp knows, so users would see it as written. Use {known}."
+    ))
+}
+
+/// The SMTP fields of the form, checked.
+#[derive(Debug, Clone)]
+pub(super) struct CheckedSmtp {
+    pub(super) host: String,
+    pub(super) port: String,
+    pub(super) security: String,
+    pub(super) username: String,
+    pub(super) password: String,
+    pub(super) sender: String,
+}
+
+/// Checks the SMTP fields of `input`, adding what is wrong to `errors`.
+pub(super) fn check_smtp(input: &SettingsInput, errors: &mut Vec<FieldError>) -> CheckedSmtp {
+    let keep_smtp = input.keep_smtp;
+    let host = single_line("smtp_host", "SMTP host", &input.smtp_host, 253, errors);
+    if host.contains([' ', '/', ':']) {
+        errors.push(FieldError::new(
+            "smtp_host",
+            "Enter only the SMTP server's host name, such as mail.example.com.",
+        ));
+    }
+    let port = match input.smtp_port.trim().parse::<u16>() {
+        Ok(p) if p > 0 => p.to_string(),
+        _ if keep_smtp || (host.is_empty() && input.smtp_port.trim().is_empty()) => "587".into(),
+        _ => {
+            errors.push(FieldError::new(
+                "smtp_port",
+                "Enter a port number from 1 to 65535 (usually 587 for STARTTLS, 465 for TLS).",
+            ));
+            String::new()
+        }
+    };
+    let security = match input.smtp_security.as_str() {
+        "none" | "starttls" | "tls" => input.smtp_security.clone(),
+        _ if keep_smtp => String::new(),
+        _ => {
+            errors.push(FieldError::new(
+                "smtp_security",
+                "Choose None, STARTTLS or TLS.",
+            ));
+            String::new()
+        }
+    };
+    let username = single_line(
+        "smtp_username",
+        "SMTP username",
+        &input.smtp_username,
+        254,
+        errors,
+    );
+    let password = single_line(
+        "smtp_password",
+        "SMTP password",
+        &input.smtp_password,
+        512,
+        errors,
+    );
+    let sender = single_line(
+        "smtp_sender",
+        "sender address",
+        &input.smtp_sender,
+        254,
+        errors,
+    );
+    if !sender.is_empty() && sender.parse::<lettre::message::Mailbox>().is_err() {
+        errors.push(FieldError::new("smtp_sender", "Enter the sender as an address, such as vpn@example.com or Acme VPN <vpn@example.com>."));
+    }
+    CheckedSmtp {
+        host,
+        port,
+        security,
+        username,
+        password,
+        sender,
+    }
+}
+
 /// Validates and stores the settings.
 pub async fn update_settings(
     state: &AppState,
@@ -257,6 +357,18 @@ pub async fn update_settings(
         8000,
         &mut errors,
     );
+    for (field, text) in [
+        ("welcome_message", &welcome),
+        ("welcome_email_subject", &subject),
+        ("welcome_email_body", &body),
+    ] {
+        if field == "welcome_email_body" && input.welcome_email_same {
+            continue; // not used, so not checked
+        }
+        if let Some(message) = unknown_tags_message(text) {
+            errors.push(FieldError::new(field, message));
+        }
+    }
     let vpn_step = match input.vpn_step.as_str() {
         "optional" | "mandatory" => input.vpn_step.clone(),
         _ => {
@@ -281,59 +393,7 @@ pub async fn update_settings(
         },
     };
     let keep_smtp = input.keep_smtp;
-    let host = single_line("smtp_host", "SMTP host", &input.smtp_host, 253, &mut errors);
-    if host.contains([' ', '/', ':']) {
-        errors.push(FieldError::new(
-            "smtp_host",
-            "Enter only the SMTP server's host name, such as mail.example.com.",
-        ));
-    }
-    let port = match input.smtp_port.trim().parse::<u16>() {
-        Ok(p) if p > 0 => p.to_string(),
-        _ if keep_smtp || (host.is_empty() && input.smtp_port.trim().is_empty()) => "587".into(),
-        _ => {
-            errors.push(FieldError::new(
-                "smtp_port",
-                "Enter a port number from 1 to 65535 (usually 587 for STARTTLS, 465 for TLS).",
-            ));
-            String::new()
-        }
-    };
-    let security = match input.smtp_security.as_str() {
-        "none" | "starttls" | "tls" => input.smtp_security.clone(),
-        _ if keep_smtp => String::new(),
-        _ => {
-            errors.push(FieldError::new(
-                "smtp_security",
-                "Choose None, STARTTLS or TLS.",
-            ));
-            String::new()
-        }
-    };
-    let username = single_line(
-        "smtp_username",
-        "SMTP username",
-        &input.smtp_username,
-        254,
-        &mut errors,
-    );
-    let password = single_line(
-        "smtp_password",
-        "SMTP password",
-        &input.smtp_password,
-        512,
-        &mut errors,
-    );
-    let sender = single_line(
-        "smtp_sender",
-        "sender address",
-        &input.smtp_sender,
-        254,
-        &mut errors,
-    );
-    if !sender.is_empty() && sender.parse::<lettre::message::Mailbox>().is_err() {
-        errors.push(FieldError::new("smtp_sender", "Enter the sender as an address, such as vpn@example.com or Acme VPN <vpn@example.com>."));
-    }
+    let smtp = check_smtp(&input, &mut errors);
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
@@ -358,25 +418,25 @@ pub async fn update_settings(
             if let Some(n) = &max_devices {
                 repo::set(tx, MAX_DEVICES, n)?;
             }
-            let smtp = [
-                ("smtp_host", host.as_str()),
-                ("smtp_port", port.as_str()),
-                ("smtp_security", security.as_str()),
-                ("smtp_username", username.as_str()),
-                ("smtp_sender", sender.as_str()),
+            let fields = [
+                ("smtp_host", smtp.host.as_str()),
+                ("smtp_port", smtp.port.as_str()),
+                ("smtp_security", smtp.security.as_str()),
+                ("smtp_username", smtp.username.as_str()),
+                ("smtp_sender", smtp.sender.as_str()),
             ];
             if keep_smtp {
                 // Fields were not on the form; nothing to change.
             } else {
-                for (k, v) in smtp {
+                for (k, v) in fields {
                     repo::set(tx, k, v)?;
                 }
             }
             if keep_smtp {
             } else if clear {
                 repo::set(tx, "smtp_password", "")?;
-            } else if !password.is_empty() {
-                repo::set(tx, "smtp_password", &password)?;
+            } else if !smtp.password.is_empty() {
+                repo::set(tx, "smtp_password", &smtp.password)?;
             }
             audit::insert(tx, &actor.event(now, "settings.updated", None))?;
             Ok(name)
@@ -392,78 +452,4 @@ pub async fn update_settings(
 /// The welcome message for a user, rendered and sanitised.
 pub fn render_welcome(markdown: &str, values: &TagValues) -> String {
     markdown_to_safe_html(&substitute(markdown, values))
-}
-
-/// What became of a test email after waiting a few seconds for the worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TestMailOutcome {
-    /// Delivered to the SMTP server.
-    Sent,
-    /// No SMTP server is configured; the email waits in the outbox.
-    NotConfigured,
-    /// Not delivered (yet); the worker keeps retrying unless it gave up.
-    NotSent {
-        /// The SMTP error.
-        error: String,
-        /// What to check.
-        hint: Option<String>,
-        /// Whether onramp gave up on it.
-        failed: bool,
-    },
-    /// Still trying after the wait.
-    Pending,
-}
-
-/// Queues a test email to `to`, wakes the worker and waits up to `wait` for the outcome.
-pub async fn send_test_email(
-    state: &AppState,
-    actor: &Actor,
-    to: &str,
-    wait: std::time::Duration,
-) -> Result<TestMailOutcome, AppError> {
-    let to =
-        crate::domain::user::Email::parse("to", to).map_err(|e| AppError::Validation(vec![e]))?;
-    let settings = get_settings(state).await?;
-    let configured = effective_smtp(state, &settings).is_some();
-    let email = crate::mail::templates::test_email(
-        to.as_str(),
-        &settings.instance_name,
-        &state.config.public_url,
-        &actor.username,
-    );
-    let now = state.now().unix_timestamp();
-    let actor = actor.clone();
-    let id = state
-        .db
-        .write(move |tx| {
-            let id = super::outbox::queue(tx, "test", &email, now)?;
-            let mut e = actor.event(now, "email.queued", Some(email.to.as_str()));
-            e.detail = Some("test email");
-            audit::insert(tx, &e)?;
-            Ok(id)
-        })
-        .await?;
-    if !configured {
-        return Ok(TestMailOutcome::NotConfigured);
-    }
-    state.mail_wake.notify_one();
-    let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let row = super::outbox::get(state, id).await?;
-        match row.status {
-            OutboxStatus::Sent => return Ok(TestMailOutcome::Sent),
-            OutboxStatus::Failed | OutboxStatus::Queued if row.attempts > 0 => {
-                return Ok(TestMailOutcome::NotSent {
-                    error: row.last_error.unwrap_or_default(),
-                    hint: row.last_hint,
-                    failed: row.status == OutboxStatus::Failed,
-                })
-            }
-            _ => {}
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(TestMailOutcome::Pending);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
 }

@@ -1,8 +1,13 @@
 //! Issuing and revoking enrollment and desktop tokens (docs/security.md, item 1–8).
+//!
+//! Issuing never shows the token itself: it leaves a sealed card for the issuing admin
+//! session, and the card's page takes it exactly once, so a reload or Back shows nothing
+//! and issues nothing.
 
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};
-use crate::db::{audit, locations, settings as settings_repo, tokens, users};
+use crate::db::{audit, locations, outbox, settings as settings_repo, token_cards, tokens, users};
+use crate::domain::outbox::OutboxStatus;
 use crate::domain::user::Email;
 use crate::error::AppError;
 use crate::mail::templates::{self, Contact, TokenEmail};
@@ -11,9 +16,13 @@ use base64::Engine;
 
 /// Characters in a token secret (32 × log2(62) ≈ 190 bits).
 pub const TOKEN_LEN: usize = 32;
-/// Most token emails to one user within [`RESEND_WINDOW`] seconds.
-const RESEND_LIMIT: i64 = 5;
-const RESEND_WINDOW: i64 = 600;
+/// Most invitation emails (tokens sent by email) to one user within [`RESEND_WINDOW`]
+/// seconds; handing a token over is not limited.
+pub const RESEND_LIMIT: usize = 5;
+/// The window of [`RESEND_LIMIT`], seconds.
+pub const RESEND_WINDOW: i64 = 600;
+/// How long an unseen token card waits for the admin's browser, seconds.
+const CARD_TTL: i64 = 300;
 
 pub use crate::domain::token::Purpose;
 
@@ -26,7 +35,21 @@ pub enum Delivery {
     Manual,
 }
 
-/// A token just issued: shown once, never again.
+/// Where the email carrying a token stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailState {
+    /// Waiting in the outbox; without SMTP it waits until SMTP is set up.
+    Queued {
+        /// Whether an SMTP server is configured at all.
+        smtp_configured: bool,
+    },
+    /// Accepted by the SMTP server.
+    Sent,
+    /// Given up.
+    Failed,
+}
+
+/// A token being shown on its card: once, never again.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
     /// The secret.
@@ -37,8 +60,8 @@ pub struct IssuedToken {
     pub username: String,
     /// Unix seconds.
     pub expires_at: i64,
-    /// Where it was emailed.
-    pub emailed_to: Option<String>,
+    /// The address its email goes to, and where that email stands.
+    pub mail: Option<(String, MailState)>,
     /// The instance URL the client adds.
     pub url: String,
 }
@@ -76,14 +99,17 @@ pub fn admin_contact(admin: &users::UserRow) -> Contact {
 }
 
 /// Issues a token for `user_id`, revoking the user's earlier unused tokens, and queues the
-/// email when asked to.
+/// email when asked to. Returns the id of the card that shows the token once to the admin
+/// session `session_id` (see [`take_card`]). More than [`RESEND_LIMIT`] emails in the window
+/// is `RateLimited` with the seconds until the next one may go.
 pub async fn issue_token(
     state: &AppState,
     actor: &Actor,
+    session_id: &str,
     user_id: i64,
     purpose: Purpose,
     delivery: Delivery,
-) -> Result<IssuedToken, AppError> {
+) -> Result<String, AppError> {
     let email = match &delivery {
         Delivery::Email(raw) => {
             Some(Email::parse("email", raw).map_err(|e| AppError::Validation(vec![e]))?)
@@ -104,9 +130,12 @@ pub async fn issue_token(
     let session_ttl = state.config.enrollment_session_ttl.whole_seconds();
     let url = state.config.public_url.clone();
     let actor = actor.clone();
-    let st = state.clone();
-    let for_mail = secret.clone();
-    let issued = state
+    let sealed = state.secrets.seal(&secret)?;
+    let card_id = random_alphanumeric(TOKEN_LEN);
+    let card = card_id.clone();
+    let session_id = session_id.to_owned();
+    let emailed = email.is_some();
+    state
         .db
         .write(move |tx| {
             let user = users::get(tx, user_id)?.ok_or(AppError::NotFound)?;
@@ -128,9 +157,14 @@ pub async fn issue_token(
                 }
                 _ => {}
             }
-            if email.is_some() && tokens::issued_since(tx, user_id, now - RESEND_WINDOW)? >= RESEND_LIMIT {
-                return Err(AppError::RateLimited(60));
+            if email.is_some() {
+                let recent = tokens::emailed_since(tx, user_id, now - RESEND_WINDOW)?;
+                if let Some(oldest_counted) = recent.get(RESEND_LIMIT - 1) {
+                    let wait = (oldest_counted + RESEND_WINDOW - now).max(1);
+                    return Err(AppError::RateLimited(wait.unsigned_abs()));
+                }
             }
+            token_cards::delete_expired(tx, now)?;
             let admin = users::get(tx, admin_id)?.ok_or(AppError::NotFound)?;
             let revoked = tokens::revoke_for_user(tx, user_id, now)?;
             tokens::end_token_sessions(tx, user_id)?;
@@ -151,11 +185,15 @@ pub async fn issue_token(
             let detail = format!(
                 "{} token #{token_id}, {}{}",
                 purpose.as_str(),
-                if email.is_some() { "emailed" } else { "handed over by the admin" },
+                match &email {
+                    Some(to) => format!("queued for email to {}", to.as_str()),
+                    None => "handed over by the admin".to_owned(),
+                },
                 if revoked > 0 { format!(", revoked {revoked} earlier") } else { String::new() }
             );
             event.detail = Some(&detail);
             audit::insert(tx, &event)?;
+            let mut outbox_id = None;
             if let Some(to) = &email {
                 let instance = settings_repo::get(tx, settings_repo::INSTANCE_NAME)?.unwrap_or_else(|| "onramp".into());
                 let contact = admin_contact(&admin);
@@ -172,51 +210,111 @@ pub async fn issue_token(
                     Purpose::Enrollment => templates::enrollment_email(&data),
                     Purpose::Desktop => templates::desktop_email(&data),
                 };
-                super::outbox::queue_with_secret(tx, &st, purpose.as_str(), &message, &for_mail, now)?;
+                outbox_id = Some(super::outbox::queue_sealed(tx, purpose.as_str(), &message, Some(&sealed), now)?);
                 let mut mailed = actor.event(now, "token.mailed", Some(&user.username));
                 let to_detail = format!("to {}", to.as_str());
                 mailed.detail = Some(&to_detail);
                 audit::insert(tx, &mailed)?;
             }
-            Ok(IssuedToken {
-                secret: for_mail,
-                purpose,
-                username: user.username,
-                expires_at: now + ttl,
-                emailed_to: email.map(|e| e.as_str().to_owned()),
-                url,
-            })
+            token_cards::insert(
+                tx,
+                &token_cards::NewCard {
+                    id: &card,
+                    session_id: &session_id,
+                    user_id,
+                    token_id,
+                    secret_enc: &sealed,
+                    outbox_id,
+                    expires_at: now + CARD_TTL,
+                },
+            )?;
+            Ok(())
         })
         .await?;
-    if issued.emailed_to.is_some() {
+    if emailed {
         state.mail_wake.notify_one();
     }
-    Ok(IssuedToken { secret, ..issued })
+    Ok(card_id)
 }
 
-/// Revokes a user's pending tokens and ends the sessions opened with them.
+/// Takes the card `card_id` of user `user_id` left for the admin session `session_id`: the
+/// token on it, once. `None` when it was shown already, belongs to another session, waited
+/// too long, or its token no longer works.
+pub async fn take_card(
+    state: &AppState,
+    session_id: &str,
+    user_id: i64,
+    card_id: &str,
+) -> Result<Option<IssuedToken>, AppError> {
+    let now = state.now().unix_timestamp();
+    let (session_id, card_id) = (session_id.to_owned(), card_id.to_owned());
+    let url = state.config.public_url.clone();
+    let st = state.clone();
+    state
+        .db
+        .write(move |tx| {
+            token_cards::delete_expired(tx, now)?;
+            let Some(card) = token_cards::take(tx, &card_id, &session_id, user_id, now)? else {
+                return Ok(None);
+            };
+            let Some(token) = tokens::get(tx, card.token_id)?.filter(|t| t.is_live(now)) else {
+                return Ok(None);
+            };
+            let user = users::get(tx, user_id)?.ok_or(AppError::NotFound)?;
+            let smtp_configured = {
+                let settings = super::settings::load(tx)?;
+                super::settings::effective_smtp(&st, &settings).is_some()
+            };
+            let mail_state = match card.outbox_id {
+                Some(id) => outbox::get(tx, id)?.map(|m| match m.status {
+                    OutboxStatus::Sent => MailState::Sent,
+                    OutboxStatus::Failed => MailState::Failed,
+                    OutboxStatus::Queued | OutboxStatus::Sending => {
+                        MailState::Queued { smtp_configured }
+                    }
+                }),
+                None => None,
+            };
+            Ok(Some(IssuedToken {
+                secret: st.secrets.open(&card.secret_enc)?,
+                purpose: token.purpose,
+                username: user.username,
+                expires_at: token.expires_at,
+                mail: token.email.zip(mail_state),
+                url,
+            }))
+        })
+        .await
+}
+
+/// Revokes a user's pending tokens (enrollment or desktop activation) and ends the sessions
+/// opened with them; returns the username and what the live token was for.
 pub async fn revoke_pending(
     state: &AppState,
     actor: &Actor,
     user_id: i64,
-) -> Result<String, AppError> {
+) -> Result<(String, Purpose), AppError> {
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
     state
         .db
         .write(move |tx| {
             let user = users::get(tx, user_id)?.ok_or(AppError::NotFound)?;
-            let revoked = tokens::revoke_for_user(tx, user_id, now)?;
-            tokens::end_token_sessions(tx, user_id)?;
-            remove_pending_devices(tx, &actor, &user, now)?;
-            if revoked == 0 {
+            let Some(pending) = tokens::pending_for_user(tx, user_id, now)? else {
                 return Err(AppError::BadRequest(format!(
                     "{} has no pending token.",
                     user.username
                 )));
-            }
-            audit::insert(tx, &actor.event(now, "token.revoked", Some(&user.username)))?;
-            Ok(user.username)
+            };
+            tokens::revoke_for_user(tx, user_id, now)?;
+            tokens::end_token_sessions(tx, user_id)?;
+            token_cards::delete_for_user(tx, user_id)?;
+            remove_pending_devices(tx, &actor, &user, now)?;
+            let mut event = actor.event(now, "token.revoked", Some(&user.username));
+            let detail = format!("{} token #{}", pending.purpose.as_str(), pending.id);
+            event.detail = Some(&detail);
+            audit::insert(tx, &event)?;
+            Ok((user.username, pending.purpose))
         })
         .await
 }

@@ -275,7 +275,7 @@ pub async fn set_active(
     actor: &Actor,
     id: i64,
     active: bool,
-) -> Result<UserRow, AppError> {
+) -> Result<ActiveChange, AppError> {
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
     state
@@ -292,11 +292,13 @@ pub async fn set_active(
                     "The last active admin cannot be disabled.".into(),
                 ));
             }
+            let (mut sessions_ended, mut tokens_revoked) = (0, 0);
             if user.is_active != active {
                 users::set_active(tx, id, active)?;
                 if !active {
-                    crate::db::tokens::revoke_for_user(tx, id, now)?;
-                    sessions::delete_for_user(tx, id)?;
+                    tokens_revoked = crate::db::tokens::revoke_for_user(tx, id, now)?;
+                    crate::db::token_cards::delete_for_user(tx, id)?;
+                    sessions_ended = sessions::delete_for_user(tx, id)?;
                 }
                 let action = if active {
                     "user.enabled"
@@ -305,9 +307,24 @@ pub async fn set_active(
                 };
                 audit::insert(tx, &actor.event(now, action, Some(&user.username)))?;
             }
-            users::get(tx, id)?.ok_or(AppError::NotFound)
+            Ok(ActiveChange {
+                user: users::get(tx, id)?.ok_or(AppError::NotFound)?,
+                sessions_ended,
+                tokens_revoked,
+            })
         })
         .await
+}
+
+/// What enabling or disabling a user did.
+#[derive(Debug, Clone)]
+pub struct ActiveChange {
+    /// The user afterwards.
+    pub user: UserRow,
+    /// Sessions (admin, wizard, desktop client) that ended.
+    pub sessions_ended: usize,
+    /// Unused tokens that were revoked.
+    pub tokens_revoked: usize,
 }
 
 /// Deletes a user with their devices and sessions; returns the username.

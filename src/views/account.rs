@@ -365,3 +365,24 @@ pub fn desktop_card_page(
         },
     )
 }
+
+/// The desktop card after it was shown: nothing is issued again.
+pub fn desktop_card_gone_page(instance: &str, viewer: &Viewer, is_admin: bool) -> Markup {
+    account_page(
+        "Token already shown",
+        instance,
+        viewer,
+        is_admin,
+        html! {
+            div class="card stack" {
+                h1 tabindex="-1" data-autofocus { "Token already shown" }
+                p { "This activation token was already shown, so reloading or going back does not show it again. Get a new one if you did not use it; it replaces the old one." }
+                form method="post" action="/me/desktop" {
+                    (csrf_field(&viewer.csrf_token))
+                    button type="submit" class="button-primary" { "Get a new activation token" }
+                }
+                p { a href="/me" { "Back to my account" } }
+            }
+        },
+    )
+}

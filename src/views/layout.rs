@@ -103,7 +103,8 @@ pub fn admin_page(
                     }
                 }
                 main id="main" class="container" {
-                    div id="flash-area" {}
+                    // A live region from the start, so notices swapped in later are announced.
+                    div id="flash-area" role="status" {}
                     (content)
                 }
             }

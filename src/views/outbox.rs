@@ -21,9 +21,11 @@ fn status_badge(status: OutboxStatus) -> Markup {
     html! { span class=(class) { (label) } }
 }
 
-fn retry_form(viewer: &Viewer, m: &MailRow) -> Markup {
+/// "Retry now", only while an SMTP server exists to retry with, and never for a test email
+/// (sent once from the settings page).
+fn retry_form(viewer: &Viewer, m: &MailRow, smtp_configured: bool) -> Markup {
     html! {
-        @if matches!(m.status, OutboxStatus::Queued | OutboxStatus::Failed) {
+        @if smtp_configured && m.kind != "test" && matches!(m.status, OutboxStatus::Queued | OutboxStatus::Failed) {
             form method="post" action=(format!("/admin/outbox/{}/retry", m.id)) {
                 (csrf_field(&viewer.csrf_token))
                 button type="submit" class="linklike" aria-label=(format!("Retry now: {}", m.subject)) { "Retry now" }
@@ -53,7 +55,13 @@ pub fn outbox_page(
             (flash(notice))
             (flash_error(error))
             @if !smtp_configured {
-                div class="flash" role="note" { "SMTP is not configured, so mail waits here. Read it below, or set up SMTP in " a href="/admin/settings" { "Settings" } "." }
+                div class="flash flash-warning" role="note" {
+                    "SMTP is not configured, so mail waits here until you set it up in "
+                    a href="/admin/settings" { "Settings" } ". "
+                    "Emails that carry a token cannot be read or forwarded from here: the token is sealed "
+                    "and goes only into the delivered email. To hand a token over now, issue a new one with "
+                    "\"Deliver token yourself\"."
+                }
             }
             nav class="row" aria-label="Filter by status" {
                 a href="/admin/outbox" { "All" }
@@ -80,7 +88,7 @@ pub fn outbox_page(
                                     @if m.status == OutboxStatus::Queued && m.attempts > 0 { br; span class="muted" { "next try " (format_time(m.next_attempt_at)) } } }
                                 td class="num" { (m.attempts) }
                                 td { @if let Some(e) = &m.last_error { (e) } @if let Some(h) = &m.last_hint { br; span class="hint" { (h) } } }
-                                td { (retry_form(viewer, m)) }
+                                td { (retry_form(viewer, m, smtp_configured)) }
                             }
                         }
                     }
@@ -95,8 +103,17 @@ pub fn outbox_page(
     )
 }
 
+/// "Queued, not tried yet", "Sent after 1 attempt", "Failed after 10 attempts".
+fn attempts_text(attempts: i64) -> String {
+    match attempts {
+        0 => "not tried yet".to_owned(),
+        1 => "after 1 attempt".to_owned(),
+        n => format!("after {n} attempts"),
+    }
+}
+
 /// One email, text and HTML.
-pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow) -> Markup {
+pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow, smtp_configured: bool) -> Markup {
     admin_page(
         &m.subject,
         instance,
@@ -107,13 +124,21 @@ pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow) -> Markup {
                 h1 { (m.subject) }
                 dl {
                     dt { "To" } dd { (m.recipient) }
-                    dt { "Status" } dd { (status_badge(m.status)) " after " (m.attempts) " attempt(s)" }
+                    dt { "Status" } dd { (status_badge(m.status)) " " (attempts_text(m.attempts)) }
                     dt { "Queued" } dd { (format_time(m.created_at)) }
                     @if let Some(t) = m.sent_at { dt { "Sent" } dd { (format_time(t)) } }
                     @if let Some(e) = &m.last_error { dt { "Last error" } dd { (e) } }
                     @if let Some(h) = &m.last_hint { dt { "Hint" } dd { (h) } }
                 }
-                (retry_form(viewer, m))
+                @if m.secret_enc.is_some() {
+                    div class="flash flash-warning" role="note" {
+                        "This email carries a token. onramp keeps the token sealed and puts it in only when the email is delivered, "
+                        "so it cannot be read or forwarded from here"
+                        @if !smtp_configured { ", and without SMTP the email waits" }
+                        ". To hand the token over yourself, issue a new one with \"Deliver token yourself\"; it replaces this one."
+                    }
+                }
+                (retry_form(viewer, m, smtp_configured))
                 h2 { "Text" }
                 pre class="mail-text" { (hide_secret(&m.body_text)) }
                 details {

@@ -72,15 +72,20 @@ pub struct SettingsContext<'a> {
     pub has_password: bool,
     /// Sanitised HTML of the welcome message with sample values.
     pub preview_html: &'a str,
+    /// What is wrong with the message's tags, if anything.
+    pub preview_warning: Option<&'a str>,
     /// Default address for the test email.
     pub test_to: &'a str,
 }
 
-/// The rendered-markdown preview fragment.
-pub fn preview(safe_html: &str) -> Markup {
+/// The rendered-markdown preview fragment, with a warning naming unknown tags.
+pub fn preview(safe_html: &str, warning: Option<&str>) -> Markup {
     html! {
-        div id="welcome-preview" class="card preview" aria-live="polite" {
-            (PreEscaped(safe_html))
+        div id="welcome-preview" aria-live="polite" {
+            @if let Some(w) = warning {
+                div class="flash flash-warning" { (w) }
+            }
+            div class="card preview" { (PreEscaped(safe_html)) }
         }
     }
 }
@@ -125,18 +130,21 @@ pub fn settings_page(
                     button type="button" class="button-secondary" hx-post="/admin/settings/preview" hx-params="welcome_message"
                         hx-target="#welcome-preview" hx-swap="outerHTML" { "Preview" }
                     h3 { "Preview" }
-                    (preview(ctx.preview_html))
+                    (preview(ctx.preview_html, ctx.preview_warning))
                 }
                 section class="card stack" aria-labelledby="s-email" {
                     h2 id="s-email" { "Welcome email" }
                     (field(Input { maxlength: 200, ..Input::new("welcome_email_subject", "Email subject", &v.welcome_email_subject) }, errors))
                     div class="field" {
                         label class="checkbox" {
-                            input type="checkbox" name="welcome_email_same" value="on" checked[v.welcome_email_same];
+                            input type="checkbox" id="welcome_email_same" name="welcome_email_same" value="on" checked[v.welcome_email_same];
                             " Same as welcome message"
                         }
                     }
-                    (textarea("welcome_email_body", "Email body", &v.welcome_email_body, Some("Used when \"Same as welcome message\" is off. Markdown and the same tags."), 8, errors, html! {}))
+                    // Hidden by the stylesheet while "Same as welcome message" is checked.
+                    div class="email-body" {
+                        (textarea("welcome_email_body", "Email body", &v.welcome_email_body, Some("Markdown and the same tags."), 8, errors, html! {}))
+                    }
                 }
                 section class="card stack" aria-labelledby="s-vpn" {
                     h2 id="s-vpn" { "Enrollment" }
@@ -168,13 +176,14 @@ pub fn settings_page(
                     }
                 }
                 div class="actions" { button type="submit" class="button-primary" { "Save settings" } }
-            }
-            section class="card stack" aria-labelledby="s-test" {
-                h2 id="s-test" { "Send test email" }
-                form class="form row" method="post" action="/admin/settings/test-email" {
-                    (csrf_field(&viewer.csrf_token))
-                    (field(Input { kind: "email", autocomplete: "email", ..Input::new("to", "Send to", ctx.test_to) }, &[]))
-                    button type="submit" class="button-secondary" { "Send test email" }
+                // Part of the settings form, so the test uses the SMTP values on the screen.
+                section class="card stack" aria-labelledby="s-test" {
+                    h2 id="s-test" { "Send test email" }
+                    p class="hint" { "Sends one email with the SMTP values above, saved or not, and shows what the server answered. It is not retried." }
+                    div class="row" {
+                        (field(Input { kind: "email", autocomplete: "email", ..Input::new("to", "Send to", ctx.test_to) }, errors))
+                        button type="submit" class="button-secondary" formaction="/admin/settings/test-email" { "Send test email" }
+                    }
                 }
             }
         },

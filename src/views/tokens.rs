@@ -1,10 +1,10 @@
-//! The admin's token dialog and the one-time token card.
+//! The admin's token dialog, the one-time token card, and what its URL shows afterwards.
 
-use super::components::{error_summary, field, Input};
+use super::components::{error_for, error_summary, field, Input};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::users::UserRow;
 use crate::domain::FieldError;
-use crate::services::tokens::{IssuedToken, Purpose};
+use crate::services::tokens::{IssuedToken, MailState, Purpose};
 use maud::{html, Markup, PreEscaped};
 
 fn purpose_title(purpose: Purpose, username: &str) -> String {
@@ -14,47 +14,79 @@ fn purpose_title(purpose: Purpose, username: &str) -> String {
     }
 }
 
-/// "Send token by email" or "Deliver token yourself".
-#[allow(clippy::too_many_arguments)]
+/// "enrollment token" or "desktop activation token".
+pub fn token_kind(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Enrollment => "enrollment token",
+        Purpose::Desktop => "desktop activation token",
+    }
+}
+
+/// What the dialog shows besides the user.
+#[derive(Debug, Clone)]
+pub struct DialogValues<'a> {
+    /// Which token.
+    pub purpose: Purpose,
+    /// The address in the email field.
+    pub email: &'a str,
+    /// The chosen delivery: `email` or `manual`.
+    pub delivery: &'a str,
+    /// Whether an SMTP server is configured.
+    pub smtp_configured: bool,
+    /// A notice carried from the previous page.
+    pub notice: Option<&'a str>,
+}
+
+/// "Send token by email" or "Deliver token yourself". A page of its own, not a modal: focus
+/// starts on its heading.
 pub fn token_dialog_page(
     instance: &str,
     viewer: &Viewer,
     user: &UserRow,
-    purpose: Purpose,
-    email: &str,
-    delivery: &str,
+    v: &DialogValues<'_>,
     errors: &[FieldError],
-    notice: Option<&str>,
 ) -> Markup {
-    let action = match purpose {
+    let action = match v.purpose {
         Purpose::Enrollment => format!("/admin/users/{}/enrollment", user.id),
         Purpose::Desktop => format!("/admin/users/{}/desktop", user.id),
     };
-    let title = purpose_title(purpose, &user.username);
+    let title = purpose_title(v.purpose, &user.username);
+    let delivery_error = error_for(errors, "delivery");
     admin_page(
         &title,
         instance,
         Nav::Users,
         viewer,
         html! {
-            (super::components::flash(notice))
-            div class="card stack dialog" role="dialog" aria-labelledby="dialog-title" {
-                h1 id="dialog-title" { (title) }
+            (super::components::flash(v.notice))
+            div class="card stack dialog" {
+                h1 id="dialog-title" tabindex="-1" data-autofocus { (title) }
                 p { (user.first_name) " " (user.last_name) " · " (user.email) }
                 (error_summary(errors))
+                @if !v.smtp_configured {
+                    div class="flash flash-warning" role="note" id="smtp-note" {
+                        "SMTP is not configured, so an email would only wait in the outbox until it is set up in "
+                        a href="/admin/settings" { "Settings" }
+                        ". Hand the token over yourself instead."
+                    }
+                }
                 form class="form stack" method="post" action=(action) novalidate {
                     (csrf_field(&viewer.csrf_token))
-                    fieldset class="field" {
+                    fieldset class="field" id="delivery" aria-invalid=[delivery_error.map(|_| "true")]
+                        aria-describedby=[delivery_error.map(|_| "delivery-error")] {
                         legend { "How does the token reach " (user.first_name) "?" }
                         label class="checkbox" {
-                            input type="radio" name="delivery" value="email" checked[delivery != "manual"];
+                            input type="radio" name="delivery" value="email" checked[v.delivery != "manual"]
+                                aria-describedby=[(!v.smtp_configured).then_some("smtp-note")];
                             " Send token by email"
+                            @if !v.smtp_configured { " " span class="muted" { "(queued until SMTP is set up)" } }
                         }
-                        (field(Input { kind: "email", autocomplete: "off", hint: Some("Pre-filled from the account; change it to send to a private mailbox."), ..Input::new("email", "Email address", email) }, errors))
+                        (field(Input { kind: "email", autocomplete: "off", hint: Some("Pre-filled from the account; change it to send to a private mailbox."), ..Input::new("email", "Email address", v.email) }, errors))
                         label class="checkbox" {
-                            input type="radio" name="delivery" value="manual" checked[delivery == "manual"];
+                            input type="radio" name="delivery" value="manual" checked[v.delivery == "manual"];
                             " Deliver token yourself"
                         }
+                        @if let Some(message) = delivery_error { div class="field-error" id="delivery-error" { (message) } }
                     }
                     p class="hint" { "A new token replaces any earlier one that was not used." }
                     div class="actions" {
@@ -80,6 +112,36 @@ pub(crate) fn copy_row(id: &str, label: &str, value: &str) -> Markup {
     }
 }
 
+fn mail_notice(to: &str, state: MailState) -> Markup {
+    match state {
+        MailState::Queued {
+            smtp_configured: false,
+        } => html! {
+            div class="flash flash-warning" role="status" {
+                "The email to " (to) " is queued (SMTP is not configured). It waits in the "
+                a href="/admin/outbox" { "outbox" }
+                " until SMTP is set up, and the token cannot be read there. Hand it over from here."
+            }
+        },
+        MailState::Queued {
+            smtp_configured: true,
+        } => html! {
+            div class="flash flash-warning" role="status" {
+                "The email to " (to) " is queued and goes out in a moment; see the "
+                a href="/admin/outbox" { "outbox" } ". You can also hand the token over from here."
+            }
+        },
+        MailState::Sent => html! {
+            div class="flash" role="status" { "The token was emailed to " (to) ". You can also hand it over from here." }
+        },
+        MailState::Failed => html! {
+            div class="flash flash-error" role="status" {
+                "The email to " (to) " could not be sent; see the " a href="/admin/outbox" { "outbox" } ". Hand the token over from here."
+            }
+        },
+    }
+}
+
 /// The token, shown once.
 pub fn token_card_page(
     instance: &str,
@@ -100,8 +162,8 @@ pub fn token_card_page(
         html! {
             div class="card stack" hx-history="false" {
                 h1 { (title) }
-                @if let Some(to) = &t.emailed_to {
-                    div class="flash" role="status" { "The token was emailed to " (to) ". You can also hand it over from here." }
+                @if let Some((to, state)) = &t.mail {
+                    (mail_notice(to, *state))
                 }
                 div class="flash flash-error" role="note" {
                     "This token is shown only now. Once you leave this page it cannot be shown again, only replaced."
@@ -119,6 +181,35 @@ pub fn token_card_page(
                 }
                 p { "Expires " (expires) "." }
                 p { a href="/admin/users" { "Back to users" } }
+            }
+        },
+    )
+}
+
+/// The card's URL once its token was shown (reload, Back) or replaced.
+pub fn token_gone_page(instance: &str, viewer: &Viewer, user: &UserRow) -> Markup {
+    let dialog = if user.is_enrolled() {
+        format!("/admin/users/{}/desktop", user.id)
+    } else {
+        format!("/admin/users/{}/enrollment", user.id)
+    };
+    admin_page(
+        "Token already shown",
+        instance,
+        Nav::Users,
+        viewer,
+        html! {
+            div class="card stack" {
+                h1 tabindex="-1" data-autofocus { "Token already shown" }
+                p { "This token was already shown. Issue a new one?" }
+                p class="hint" {
+                    "A token is shown only once, so reloading or going back never issues another. "
+                    "A new token for " (user.username) " replaces the one shown before."
+                }
+                div class="actions" {
+                    a class="button button-primary" href=(dialog) { "Issue a new token" }
+                    a class="button button-secondary" href="/admin/users" { "Back to users" }
+                }
             }
         },
     )

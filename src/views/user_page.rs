@@ -289,7 +289,8 @@ fn token_section(viewer: &Viewer, o: &UserOverview) -> Markup {
                         }
                         " — expires " (format_time(t.expires_at)) "."
                         @if t.started { " The user has started with it." }
-                        @if let Some(to) = &t.emailed_to { " Emailed to " (to) "." }
+                        // Queued is not delivered: the outbox says which it is.
+                        @if let Some(to) = &t.emailed_to { " Its email goes to " (to) "; see the " a href="/admin/outbox" { "outbox" } "." }
                     }
                     form method="post" action=(format!("{base}/revoke-token")) {
                         (csrf_field(&viewer.csrf_token))

@@ -177,6 +177,17 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
     }
 }
 
+/// A row re-rendered after Disable or Enable, with `notice` for the layout's live region,
+/// so screen readers announce it (app.js then drops the page's earlier notices).
+pub fn user_row_with_notice(viewer: &Viewer, row: &UserListRow, notice: &str) -> Markup {
+    html! {
+        (user_row(viewer, row))
+        template {
+            div id="flash-area" hx-swap-oob="innerHTML" { div class="flash" { (notice) } }
+        }
+    }
+}
+
 /// The row action menu: a `role="menu"` for htmx, or with `static_list` a plain list of
 /// links and buttons for the page shown without JavaScript (no arrow-key promises there).
 pub fn action_menu(

@@ -287,7 +287,7 @@ pub async fn submit_delete_device(
 }
 
 /// Issues the user's own desktop activation token (the previous unused one is revoked) and
-/// shows it once.
+/// sends the browser to the card that shows it once; reloading it never issues another.
 pub async fn submit_desktop(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -298,32 +298,49 @@ pub async fn submit_desktop(
     match tokens::issue_token(
         &state,
         &who,
+        &session.id_hash,
         session.user_id,
         Purpose::Desktop,
         Delivery::Manual,
     )
     .await
     {
-        Ok(issued) => {
+        Ok(card) => Ok(super::see_other(&format!("/me/desktop/{card}"))),
+        Err(AppError::Forbidden(reason) | AppError::BadRequest(reason)) => {
+            Ok(flash::redirect_with(
+                "/me",
+                Kind::Error,
+                &reason,
+                state.config.is_https(),
+            ))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The user's desktop token card: the token once, then "already shown".
+pub async fn show_desktop_card(
+    state: web::Data<AppState>,
+    session: UserSession,
+    card: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let instance = instance_name(&state).await?;
+    let taken = tokens::take_card(&state, &session.id_hash, session.user_id, &card).await?;
+    let page = match taken {
+        Some(issued) => {
             let qr = crate::views::components::qr_svg(&issued.qr_payload())
                 .map_err(AppError::internal)?;
             let expires = crate::views::format_time(issued.expires_at);
-            let instance = instance_name(&state).await?;
-            Ok(no_store(html(
-                StatusCode::OK,
-                view::desktop_card_page(
-                    &instance,
-                    &viewer(&session),
-                    session.is_admin,
-                    &issued,
-                    &qr,
-                    &expires,
-                ),
-            )))
+            view::desktop_card_page(
+                &instance,
+                &viewer(&session),
+                session.is_admin,
+                &issued,
+                &qr,
+                &expires,
+            )
         }
-        Err(AppError::Forbidden(reason) | AppError::BadRequest(reason)) => Ok(
-            flash::redirect_with("/me", Kind::Error, &reason, state.config.is_https()),
-        ),
-        Err(e) => Err(e),
-    }
+        None => view::desktop_card_gone_page(&instance, &viewer(&session), session.is_admin),
+    };
+    Ok(no_store(html(StatusCode::OK, page)))
 }

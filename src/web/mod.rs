@@ -22,6 +22,7 @@ mod reset;
 pub mod session;
 mod settings;
 mod sign_in_admin;
+mod tokens;
 mod users;
 
 use crate::error::AppError;
@@ -120,6 +121,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(account::submit_delete_device)),
     )
     .service(web::resource("/me/desktop").route(web::post().to(account::submit_desktop)))
+    .service(web::resource("/me/desktop/{card}").route(web::get().to(account::show_desktop_card)))
     .service(web::resource("/me/two-factor").route(web::get().to(mfa::show)))
     .service(web::resource("/me/two-factor/totp").route(web::post().to(mfa::submit_start_totp)))
     .service(
@@ -268,17 +270,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))
     .service(
         web::resource("/admin/users/{id}/enrollment")
-            .route(web::get().to(users::show_enrollment_dialog))
-            .route(web::post().to(users::submit_enrollment_dialog)),
+            .route(web::get().to(tokens::show_enrollment_dialog))
+            .route(web::post().to(tokens::submit_enrollment_dialog)),
     )
     .service(
         web::resource("/admin/users/{id}/desktop")
-            .route(web::get().to(users::show_desktop_dialog))
-            .route(web::post().to(users::submit_desktop_dialog)),
+            .route(web::get().to(tokens::show_desktop_dialog))
+            .route(web::post().to(tokens::submit_desktop_dialog)),
     )
     .service(
         web::resource("/admin/users/{id}/revoke-token")
-            .route(web::post().to(users::submit_revoke_token)),
+            .route(web::post().to(tokens::submit_revoke_token)),
+    )
+    .service(
+        web::resource("/admin/users/{id}/token/{card}")
+            .route(web::get().to(tokens::show_token_card)),
     );
 }
 
@@ -361,7 +367,7 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::ListQuery,
         users::NewUserForm,
         users::EditUserForm,
-        users::TokenDialogForm,
+        tokens::TokenDialogForm,
         devices::RenameForm,
         devices::AddDeviceForm,
         CsrfOnly,
@@ -371,7 +377,6 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         Vec<(String, String)>,
         settings::SettingsForm,
         settings::PreviewForm,
-        settings::TestEmailForm,
         outbox::OutboxQuery,
         audit::AuditQuery,
         enroll::LinkQuery,

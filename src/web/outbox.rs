@@ -60,9 +60,15 @@ pub async fn show_mail(
 ) -> Result<HttpResponse, AppError> {
     let mail = svc::get(&state, *id).await?;
     let settings = get_settings(&state).await?;
+    let configured = effective_smtp(&state, &settings).is_some();
     Ok(html(
         StatusCode::OK,
-        view::mail_page(&settings.instance_name, &viewer(&session), &mail),
+        view::mail_page(
+            &settings.instance_name,
+            &viewer(&session),
+            &mail,
+            configured,
+        ),
     ))
 }
 

@@ -8,11 +8,9 @@ use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
 use crate::services::groups::{all_groups, groups_of_user};
-use crate::services::tokens::{self, Delivery, Purpose};
 use crate::services::users::{self as svc, EditUserInput, NewUserInput};
 use crate::state::AppState;
 use crate::views::components::flash_error;
-use crate::views::tokens as tokens_view;
 use crate::views::users as view;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -303,22 +301,23 @@ async fn toggle_active(
     let result = svc::set_active(&state, &who, id, active).await;
     let htmx = wants_fragment(&req);
     match result {
-        Ok(user) if htmx => {
-            let row = svc::get_user_row(&state, user.id).await?;
+        Ok(change) if htmx => {
+            let row = svc::get_user_row(&state, change.user.id).await?;
             Ok(html(
                 StatusCode::OK,
-                view::user_row(&viewer(&session), &row),
+                view::user_row_with_notice(
+                    &viewer(&session),
+                    &row,
+                    &toggle_message(&change, active),
+                ),
             ))
         }
-        Ok(user) => {
-            let verb = if active { "Enabled" } else { "Disabled" };
-            Ok(flash::redirect_with(
-                "/admin/users",
-                Kind::Notice,
-                &format!("{verb} {}.", user.username),
-                https,
-            ))
-        }
+        Ok(change) => Ok(flash::redirect_with(
+            "/admin/users",
+            Kind::Notice,
+            &toggle_message(&change, active),
+            https,
+        )),
         Err(AppError::Forbidden(message)) if htmx => Ok(HttpResponse::Ok()
             .insert_header(("HX-Retarget", "#flash-area"))
             .insert_header(("HX-Reswap", "innerHTML"))
@@ -331,6 +330,28 @@ async fn toggle_active(
             https,
         )),
         Err(e) => Err(e),
+    }
+}
+
+/// "Disabled anna.nowak (2 sessions ended, pending token revoked)."
+fn toggle_message(change: &svc::ActiveChange, active: bool) -> String {
+    let name = &change.user.username;
+    if active {
+        return format!("Enabled {name}.");
+    }
+    let mut effects = Vec::new();
+    match change.sessions_ended {
+        0 => {}
+        1 => effects.push("1 session ended".to_owned()),
+        n => effects.push(format!("{n} sessions ended")),
+    }
+    if change.tokens_revoked > 0 {
+        effects.push("pending token revoked".to_owned());
+    }
+    if effects.is_empty() {
+        format!("Disabled {name}.")
+    } else {
+        format!("Disabled {name} ({}).", effects.join(", "))
     }
 }
 
@@ -393,183 +414,6 @@ pub async fn submit_delete_user(
                 StatusCode::FORBIDDEN,
                 view::delete_user_page(&instance, &viewer(&session), &row, Some(&message)),
             ))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// The token dialog form.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenDialogForm {
-    #[serde(default)]
-    csrf_token: Option<String>,
-    #[serde(default)]
-    delivery: String,
-    #[serde(default)]
-    email: String,
-}
-
-/// "Start enrollment": choose email or hand-over.
-pub async fn show_enrollment_dialog(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    show_dialog(req, state, session, *id, Purpose::Enrollment).await
-}
-
-/// "Configure Desktop Client": the same dialog for a desktop activation token.
-pub async fn show_desktop_dialog(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    show_dialog(req, state, session, *id, Purpose::Desktop).await
-}
-
-/// Issues a desktop token and shows it once.
-pub async fn submit_desktop_dialog(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: web::Path<i64>,
-    form: web::Form<TokenDialogForm>,
-) -> Result<HttpResponse, AppError> {
-    issue(
-        req,
-        state,
-        session,
-        *id,
-        form.into_inner(),
-        Purpose::Desktop,
-    )
-    .await
-}
-
-async fn show_dialog(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: i64,
-    purpose: Purpose,
-) -> Result<HttpResponse, AppError> {
-    let id = &id;
-    let user = svc::get_user(&state, *id).await?;
-    let instance = instance_name(&state).await?;
-    let notice = flash::take(&req).map(|(_, m)| m);
-    let page = tokens_view::token_dialog_page(
-        &instance,
-        &viewer(&session),
-        &user,
-        purpose,
-        &user.email,
-        "email",
-        &[],
-        notice.as_deref(),
-    );
-    let mut res = html(StatusCode::OK, page);
-    flash::clear_on(&mut res, &req, state.config.is_https())?;
-    Ok(res)
-}
-
-/// Issues the token and shows it once.
-pub async fn submit_enrollment_dialog(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: web::Path<i64>,
-    form: web::Form<TokenDialogForm>,
-) -> Result<HttpResponse, AppError> {
-    issue(
-        req,
-        state,
-        session,
-        *id,
-        form.into_inner(),
-        Purpose::Enrollment,
-    )
-    .await
-}
-
-async fn issue(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: i64,
-    form: TokenDialogForm,
-    purpose: Purpose,
-) -> Result<HttpResponse, AppError> {
-    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
-    let delivery = if form.delivery == "manual" {
-        Delivery::Manual
-    } else {
-        Delivery::Email(form.email.clone())
-    };
-    let instance = instance_name(&state).await?;
-    match tokens::issue_token(&state, &who, id, purpose, delivery).await {
-        Ok(issued) => {
-            let qr = crate::views::components::qr_svg(&issued.qr_payload())
-                .map_err(AppError::internal)?;
-            let expires = crate::views::format_time(issued.expires_at);
-            let mut res = html(
-                StatusCode::OK,
-                tokens_view::token_card_page(&instance, &viewer(&session), &issued, &qr, &expires),
-            );
-            // Shown once: no cache, no referrer, no history snapshot.
-            res.headers_mut().insert(
-                actix_web::http::header::CACHE_CONTROL,
-                actix_web::http::header::HeaderValue::from_static("no-store"),
-            );
-            Ok(res)
-        }
-        Err(AppError::Validation(errors)) => {
-            let user = svc::get_user(&state, id).await?;
-            Ok(html(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                tokens_view::token_dialog_page(
-                    &instance,
-                    &viewer(&session),
-                    &user,
-                    purpose,
-                    &form.email,
-                    &form.delivery,
-                    &errors,
-                    None,
-                ),
-            ))
-        }
-        Err(AppError::Forbidden(m)) => Ok(flash::redirect_with(
-            "/admin/users",
-            Kind::Error,
-            &m,
-            state.config.is_https(),
-        )),
-        Err(e) => Err(e),
-    }
-}
-
-/// "Revoke pending token".
-pub async fn submit_revoke_token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    session: AdminSession,
-    id: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
-) -> Result<HttpResponse, AppError> {
-    let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
-    let https = state.config.is_https();
-    match tokens::revoke_pending(&state, &who, *id).await {
-        Ok(username) => Ok(flash::redirect_with(
-            "/admin/users",
-            Kind::Notice,
-            &format!("Revoked the pending token of {username}."),
-            https,
-        )),
-        Err(AppError::BadRequest(m)) => {
-            Ok(flash::redirect_with("/admin/users", Kind::Error, &m, https))
         }
         Err(e) => Err(e),
     }

@@ -8,6 +8,7 @@
 mod devices;
 mod enrollment;
 mod support;
+mod tokens;
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
@@ -95,6 +96,15 @@ async fn admin_journey_with_javascript() {
     browser.wait_for_focus("Disable").await;
     browser.press(Key::Enter).await;
     browser.wait_for_row_text("jnowak", "Disabled").await;
+    // Said in the layout's live region, so screen readers announce it.
+    browser.wait_for_text("Disabled jnowak.").await;
+    assert_eq!(
+        browser
+            .text_of("#flash-area[role='status']")
+            .await
+            .as_deref(),
+        Some("Disabled jnowak.")
+    );
     // The swap replaced the focused row; focus must land on the new row's button, not <body>.
     browser.wait_for_focus("Actions for jnowak").await;
     assert!(

@@ -319,11 +319,22 @@ async fn users_manage_their_own_devices_and_desktop_token() {
         1
     );
     let _ = bob_id;
-    // The desktop token: one at a time, the previous one revoked.
-    let card = anna.post("/me/desktop", &[]).await;
+    // The desktop token: shown once on a card reached by redirect; reloading issues nothing.
+    let issued = anna.post("/me/desktop", &[]).await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let card_url = issued.location().to_owned();
+    assert!(card_url.starts_with("/me/desktop/"), "{card_url}");
+    let card = anna.get(&card_url).await;
     assert_eq!(card.status, StatusCode::OK, "{}", card.body);
     assert!(card.body.contains("defguard://addinstance?"));
     assert_eq!(card.header("cache-control"), "no-store");
+    let reload = anna.get(&card_url).await;
+    assert!(reload.body.contains("already shown"), "{}", reload.body);
+    assert!(!reload.body.contains("defguard://addinstance?"));
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) FROM token WHERE user_id = {anna_id}")),
+        1
+    );
     anna.post("/me/desktop", &[]).await;
     assert_eq!(
         count(

@@ -1,6 +1,6 @@
 //! The enrollment wizard, driven like a person with a browser would, on a fake clock.
 
-use crate::helpers::{add_location as add_named_location, Page, TestApp};
+use crate::helpers::{add_location as add_named_location, issue_token, Page, TestApp};
 use reqwest::StatusCode;
 use time::Duration;
 
@@ -29,16 +29,22 @@ async fn hand_over_token(app: &TestApp, user_id: i64) -> String {
         dialog.body.contains("Send token by email")
             && dialog.body.contains("Deliver token yourself")
     );
-    let card = app
-        .post(
-            &format!("/admin/users/{user_id}/enrollment"),
-            &[("delivery", "manual"), ("email", "")],
-        )
-        .await;
-    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    let card = issue_token(
+        app,
+        user_id,
+        "enrollment",
+        &[("delivery", "manual"), ("email", "")],
+    )
+    .await;
     assert_eq!(card.header("cache-control"), "no-store");
     assert!(card.body.contains(r#"hx-history="false""#));
     field_value(&card, "token-value")
+}
+
+fn count_tokens(app: &TestApp) -> i64 {
+    let conn = app.state.db.conn().expect("conn");
+    conn.query_row("SELECT count(*) FROM token", [], |r| r.get(0))
+        .expect("count")
 }
 
 fn token_row(app: &TestApp, secret: &str) -> onramp::db::tokens::TokenRow {
@@ -294,6 +300,22 @@ async fn a_new_user_enrolls_from_link_to_done() {
         .collect::<Result<_, _>>()
         .expect("rows");
     assert_eq!(kinds, ["welcome", "admin-notification", "new-device"]);
+    // The default welcome email: named after the instance, its text part readable text.
+    let (subject, text): (String, String) = conn
+        .query_row(
+            "SELECT subject, body_text FROM outbox WHERE kind = 'welcome'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("welcome email");
+    assert_eq!(subject, "Welcome to onramp");
+    assert!(
+        text.starts_with("Welcome, Jan!\n\nYour account jnowak is ready."),
+        "{text}"
+    );
+    assert!(!text.contains("##") && !text.contains("**"), "{text}");
+    assert!(text.contains("\n- read the company handbook,\n"), "{text}");
+    drop(conn);
     let actions = app.audit_actions();
     for a in [
         "token.issued",
@@ -397,7 +419,7 @@ async fn revoking_or_disabling_ends_the_enrollment() {
         .get("/admin/users")
         .await
         .body
-        .contains("Revoked the pending token of jnowak."));
+        .contains("Revoked the pending enrollment token of jnowak."));
     assert_eq!(user.get("/enroll/wizard").await.status, StatusCode::GONE);
     assert!(app.audit_actions().contains(&"token.revoked".to_owned()));
     assert!(!app
@@ -555,16 +577,20 @@ async fn a_failing_last_step_writes_nothing() {
 async fn emailed_tokens_are_stored_sealed_and_limited() {
     let app = admin().await;
     let id = app.add_user("jnowak", "Jan", "Nowak").await;
-    let card = app
-        .post(
-            &format!("/admin/users/{id}/enrollment"),
-            &[("delivery", "email"), ("email", "jan.private@example.org")],
-        )
-        .await;
-    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
-    assert!(card
-        .body
-        .contains("The token was emailed to jan.private@example.org."));
+    let card = issue_token(
+        &app,
+        id,
+        "enrollment",
+        &[("delivery", "email"), ("email", "jan.private@example.org")],
+    )
+    .await;
+    assert!(
+        card.body
+            .contains("The email to jan.private@example.org is queued (SMTP is not configured)."),
+        "{}",
+        card.body
+    );
+    assert!(!card.body.contains("emailed"), "{}", card.body);
     let secret = field_value(&card, "token-value");
     let conn = app.state.db.conn().expect("conn");
     let (recipient, text, sealed): (String, String, Option<Vec<u8>>) = conn
@@ -584,16 +610,25 @@ async fn emailed_tokens_are_stored_sealed_and_limited() {
     let outbox_page = app.get("/admin/outbox/1").await;
     assert!(outbox_page
         .body
-        .contains("[token: only in the delivered email]"));
+        .contains("[token: sealed, added only when the email is delivered]"));
+    assert!(outbox_page
+        .body
+        .contains("cannot be read or forwarded from here"));
+    // Handing over is not limited and does not count towards the email limit.
+    for _ in 0..6 {
+        hand_over_token(&app, id).await;
+    }
     for _ in 0..4 {
+        app.clock.advance(Duration::seconds(60));
         let res = app
             .post(
                 &format!("/admin/users/{id}/enrollment"),
                 &[("delivery", "email"), ("email", "jnowak@example.com")],
             )
             .await;
-        assert_eq!(res.status, StatusCode::OK);
+        assert_eq!(res.status, StatusCode::SEE_OTHER);
     }
+    let issued_before = count_tokens(&app);
     let res = app
         .post(
             &format!("/admin/users/{id}/enrollment"),
@@ -601,6 +636,28 @@ async fn emailed_tokens_are_stored_sealed_and_limited() {
         )
         .await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    // The first email went 4 minutes ago: the real wait is the rest of the 10 minutes.
+    assert_eq!(res.header("retry-after"), "360");
+    assert!(
+        res.body.contains("At most 5 invitation emails per user in 10 minutes, so the next email to jnowak can go in 6 minutes."),
+        "{}",
+        res.body
+    );
+    assert!(res.body.contains("Deliver token yourself"));
+    assert!(
+        res.body.contains("Log out"),
+        "the answer keeps the admin layout"
+    );
+    assert_eq!(count_tokens(&app), issued_before, "nothing was issued");
+    // Once the oldest email leaves the window, the next one goes.
+    app.clock.advance(Duration::seconds(360));
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "email"), ("email", "jnowak@example.com")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
     let bad = app
         .post(
             &format!("/admin/users/{id}/enrollment"),

@@ -189,20 +189,39 @@ impl TestApp {
 
     /// Adds a user through the form (enrollment process on); returns their id.
     pub async fn add_user(&self, username: &str, first: &str, last: &str) -> i64 {
+        self.add_user_with(username, first, last, &[("use_enrollment", "on")])
+            .await
+    }
+
+    /// Adds a user with a password (so already enrolled); returns their id.
+    pub async fn add_enrolled_user(&self, username: &str, first: &str, last: &str) -> i64 {
+        let password = "plum orbit velvet river";
+        self.add_user_with(
+            username,
+            first,
+            last,
+            &[("password", password), ("password_repeat", password)],
+        )
+        .await
+    }
+
+    async fn add_user_with(
+        &self,
+        username: &str,
+        first: &str,
+        last: &str,
+        extra: &[(&str, &str)],
+    ) -> i64 {
         let email = format!("{username}@example.com");
-        let res = self
-            .post(
-                "/admin/users",
-                &[
-                    ("username", username),
-                    ("first_name", first),
-                    ("last_name", last),
-                    ("email", &email),
-                    ("phone", ""),
-                    ("use_enrollment", "on"),
-                ],
-            )
-            .await;
+        let mut fields = vec![
+            ("username", username),
+            ("first_name", first),
+            ("last_name", last),
+            ("email", email.as_str()),
+            ("phone", ""),
+        ];
+        fields.extend_from_slice(extra);
+        let res = self.post("/admin/users", &fields).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         self.user_id(username).expect("user was added")
     }
@@ -304,16 +323,24 @@ pub async fn set_office_dns(app: &TestApp, dns: &str) {
     assert_eq!(edit.status, StatusCode::SEE_OTHER, "{}", edit.body);
 }
 
+/// Submits the token dialog (`enrollment` or `desktop`) with `fields` and follows the
+/// redirect to the one-time card; returns the card.
+pub async fn issue_token(app: &TestApp, user_id: i64, kind: &str, fields: &[(&str, &str)]) -> Page {
+    let res = app
+        .post(&format!("/admin/users/{user_id}/{kind}"), fields)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let prefix = format!("/admin/users/{user_id}/token/");
+    assert!(res.location().starts_with(&prefix), "{}", res.location());
+    let card = app.get(res.location()).await;
+    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    card
+}
+
 /// Issues a token over the admin dialog (`enrollment` or `desktop`), handed over by the
 /// admin; returns the secret from the token card.
 pub async fn hand_over_token(app: &TestApp, user_id: i64, kind: &str) -> String {
-    let card = app
-        .post(
-            &format!("/admin/users/{user_id}/{kind}"),
-            &[("delivery", "manual"), ("email", "")],
-        )
-        .await;
-    assert_eq!(card.status, StatusCode::OK, "{}", card.body);
+    let card = issue_token(app, user_id, kind, &[("delivery", "manual"), ("email", "")]).await;
     let marker = r#"id="token-value" type="text" readonly value=""#;
     let at = card
         .body

@@ -60,14 +60,46 @@ async fn wait_for_status(app: &TestApp, id: i64, status: &str) -> MailRow {
     }
 }
 
-/// Clicks "Send test email" and follows the redirect back to the settings page.
+/// Clicks "Send test email" (with the SMTP fields left out, so what is in effect is
+/// tested); the answer is the settings page with the outcome.
 async fn send_test_email(app: &TestApp, to: &str) -> Page {
-    let res = app.post("/admin/settings/test-email", &[("to", to)]).await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
-    assert_eq!(res.location(), "/admin/settings");
-    let page = app.get("/admin/settings").await;
-    assert_eq!(page.status, StatusCode::OK);
+    let page = app.post("/admin/settings/test-email", &[("to", to)]).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     page
+}
+
+/// Adds a user and issues their enrollment token by email to `to`; returns the queued
+/// email's id.
+async fn queue_invitation(app: &TestApp, to: &str) -> i64 {
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "email"), ("email", to)],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    outbox(app)
+        .into_iter()
+        .find(|m| m.kind == "enrollment")
+        .expect("queued")
+        .id
+}
+
+/// Waits until the worker has tried email `id` at least once.
+async fn wait_for_attempt(app: &TestApp, id: i64) -> MailRow {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let row = mail(app, id);
+        if row.attempts > 0 && row.status.as_str() != "sending" {
+            return row;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never tried: {row:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The settings form with everything valid; SMTP fields left out, as a browser does when
@@ -79,7 +111,10 @@ fn settings_without_smtp(instance_name: &str) -> Vec<(&'static str, String)> {
             "welcome_message",
             "## Welcome, {{ first_name }}!".to_owned(),
         ),
-        ("welcome_email_subject", "Welcome to {{ url }}".to_owned()),
+        (
+            "welcome_email_subject",
+            "Welcome to {{ instance_name }}".to_owned(),
+        ),
         ("welcome_email_same", "on".to_owned()),
         ("welcome_email_body", String::new()),
         ("vpn_step", "optional".to_owned()),
@@ -105,12 +140,11 @@ async fn test_email_arrives_as_multipart_text_and_html_with_public_url_links() {
         .send()
         .await
         .expect("POST");
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let page = app.get("/admin/settings").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.expect("page");
     assert!(
-        page.body.contains("Test email sent to ada@example.com."),
-        "{}",
-        page.body
+        body.contains("Test email sent to ada@example.com."),
+        "{body}"
     );
 
     let messages = smtp.wait_for(1, WAIT).await;
@@ -152,7 +186,7 @@ async fn test_email_arrives_as_multipart_text_and_html_with_public_url_links() {
     assert_eq!(row.attempts, 1);
     assert_eq!(row.kind, "test");
     assert!(row.sent_at.is_some());
-    assert!(app.audit_actions().iter().any(|a| a == "email.queued"));
+    assert!(app.audit_actions().iter().any(|a| a == "email.tested"));
 }
 
 #[tokio::test]
@@ -161,18 +195,23 @@ async fn smtp_down_then_up_delivers_exactly_once() {
     let port = reserved.port();
     let app = app_with_smtp(port, "none").await;
 
-    // SMTP is down: the admin's action still succeeds and says what happens next.
+    // SMTP is down: the test email says so at once and is never sent later.
     let page = send_test_email(&app, "ada@example.com").await;
     assert!(page.body.contains("role=\"alert\""), "{}", page.body);
     assert!(
-        page.body
-            .contains("The test email to ada@example.com was not sent"),
+        page.body.contains(
+            "The test email to ada@example.com was not sent, and onramp will not retry it."
+        ),
         "{}",
         page.body
     );
-    assert!(page.body.contains("will retry"), "{}", page.body);
+    assert!(page.body.contains(&format!("127.0.0.1:{port}")), "the hint");
+    let test = only_mail(&app);
+    assert_eq!((test.status.as_str(), test.attempts), ("failed", 1));
 
-    let row = only_mail(&app);
+    // An invitation queued meanwhile: the admin's action succeeds and the worker retries.
+    let id = queue_invitation(&app, "jan@example.com").await;
+    let row = wait_for_attempt(&app, id).await;
     assert_eq!(row.status.as_str(), "queued");
     assert_eq!(row.attempts, 1);
     assert!(row.last_error.as_deref().is_some_and(|e| !e.is_empty()));
@@ -202,14 +241,14 @@ async fn smtp_down_then_up_delivers_exactly_once() {
         outbox_page.body
     );
 
-    // SMTP comes back; after the backoff the mail goes out once.
+    // SMTP comes back; after the backoff the invitation goes out once, the test email never.
     let smtp = SmtpServer::start_on_reserved(reserved, Options::default()).await;
     app.clock.advance(time::Duration::seconds(31));
     onramp::services::outbox::deliver_due(&app.state)
         .await
         .unwrap();
     let messages = smtp.wait_for(1, WAIT).await;
-    assert_eq!(messages[0].envelope_to, ["ada@example.com"]);
+    assert_eq!(messages[0].envelope_to, ["jan@example.com"]);
     let row = wait_for_status(&app, row.id, "sent").await;
     assert_eq!(row.attempts, 2);
     assert_eq!(row.last_error, None);
@@ -230,8 +269,9 @@ async fn smtp_down_then_up_delivers_exactly_once() {
     );
     app.state.mail_wake.notify_one();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(smtp.messages().len(), 1, "the email was sent twice");
+    assert_eq!(smtp.messages().len(), 1, "an email was sent twice");
     assert_eq!(mail(&app, row.id).status.as_str(), "sent");
+    assert_eq!(mail(&app, test.id).status.as_str(), "failed");
 }
 
 #[tokio::test]
@@ -239,13 +279,17 @@ async fn without_smtp_mail_waits_in_the_outbox_and_is_readable() {
     let mut app = TestApp::spawn().await;
     app.admin_login().await;
 
+    // A test email without SMTP says so and queues nothing.
     let page = send_test_email(&app, "ada@example.com").await;
     assert!(
         page.body.contains("SMTP is not configured"),
         "{}",
         page.body
     );
-    let row = only_mail(&app);
+    assert!(outbox(&app).is_empty());
+
+    let id = queue_invitation(&app, "jan@example.com").await;
+    let row = mail(&app, id);
     assert_eq!(row.status.as_str(), "queued");
     assert_eq!(row.attempts, 0);
     assert_eq!(
@@ -272,35 +316,32 @@ async fn without_smtp_mail_waits_in_the_outbox_and_is_readable() {
         "{}",
         list.body
     );
-    assert!(list.body.contains("ada@example.com"), "{}", list.body);
+    assert!(list.body.contains("jan@example.com"), "{}", list.body);
     assert!(
         list.body
             .contains(&format!(r#"href="/admin/outbox/{}""#, row.id)),
         "{}",
         list.body
     );
-    assert!(
-        list.body.contains("Test email from onramp"),
-        "{}",
-        list.body
-    );
+    let subject = "Your onramp account is ready: finish setting it up";
+    assert!(list.body.contains(subject), "{}", list.body);
 
     let one = app.get(&format!("/admin/outbox/{}", row.id)).await;
     assert_eq!(one.status, StatusCode::OK);
-    assert!(one.body.contains("Test email from onramp"), "{}", one.body);
+    assert!(one.body.contains(subject), "{}", one.body);
     // The text part as text, the HTML part as escaped source.
     assert!(
-        one.body.contains("If you can read it, onramp"),
+        one.body.contains("Start enrollment in your browser: "),
         "{}",
         one.body
     );
     assert!(one.body.contains(&app.address), "{}", one.body);
     assert!(
-        one.body.contains("&lt;h1&gt;It works&lt;/h1&gt;"),
+        one.body.contains("&lt;h1&gt;Hello Jan,&lt;/h1&gt;"),
         "the HTML source is shown escaped: {}",
         one.body
     );
-    assert!(!one.body.contains("<h1>It works</h1>"), "{}", one.body);
+    assert!(!one.body.contains("<h1>Hello Jan,</h1>"), "{}", one.body);
 
     assert_eq!(
         app.get("/admin/outbox/999999").await.status,
@@ -313,10 +354,19 @@ async fn permanent_rejection_fails_for_good_until_retried() {
     let smtp = SmtpServer::start_rejecting().await;
     let mut app = app_with_smtp(smtp.port(), "none").await;
 
+    // A test email is sent once and reported; "Retry now" is not offered for it.
     let page = send_test_email(&app, "nobody@example.com").await;
     assert!(page.body.contains("was not sent"), "{}", page.body);
-    assert!(page.body.contains("gave up"), "{}", page.body);
-    let row = only_mail(&app);
+    let test = only_mail(&app);
+    assert_eq!((test.status.as_str(), test.attempts), ("failed", 1));
+    let res = app
+        .post(&format!("/admin/outbox/{}/retry", test.id), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(mail(&app, test.id).status.as_str(), "failed");
+
+    let id = queue_invitation(&app, "nobody@example.com").await;
+    let row = wait_for_attempt(&app, id).await;
     assert_eq!(row.status.as_str(), "failed");
     assert_eq!(row.attempts, 1);
     let error = row.last_error.clone().unwrap_or_default();
@@ -324,7 +374,10 @@ async fn permanent_rejection_fails_for_good_until_retried() {
         error.contains("550"),
         "the SMTP error is recorded: {error:?}"
     );
-    assert_eq!(smtp.rejected(), ["nobody@example.com"]);
+    assert_eq!(
+        smtp.rejected(),
+        ["nobody@example.com", "nobody@example.com"]
+    );
 
     // No more automatic retries, however long we wait.
     app.clock.advance(time::Duration::hours(3));
@@ -335,12 +388,17 @@ async fn permanent_rejection_fails_for_good_until_retried() {
         0
     );
     assert_eq!(mail(&app, row.id).status.as_str(), "failed");
-    assert_eq!(smtp.rejected().len(), 1);
+    assert_eq!(smtp.rejected().len(), 2);
     // The admin session idled out meanwhile.
     app.admin_login().await;
     let list = app.get("/admin/outbox?status=failed").await;
     assert!(list.body.contains("550"), "{}", list.body);
-    assert!(list.body.contains("Retry now"), "{}", list.body);
+    assert_eq!(
+        list.body.matches(">Retry now<").count(),
+        1,
+        "only the invitation can be retried: {}",
+        list.body
+    );
 
     // The admin fixes the mail server and clicks "Retry now": queued again, then delivered.
     smtp.set_reject_rcpt(false);
@@ -387,13 +445,13 @@ async fn tls_mode_mismatch_gets_a_tls_hint() {
         flash.contains("TLS"),
         "the notice carries the TLS hint: {flash}"
     );
-    assert!(flash.contains("will retry"), "{flash}");
+    assert!(flash.contains("will not retry"), "{flash}");
     let row = only_mail(&app);
     assert_eq!(row.attempts, 1);
     assert_eq!(
         row.status.as_str(),
-        "queued",
-        "a TLS mismatch can be fixed in the settings: keep retrying"
+        "failed",
+        "a test email is never retried"
     );
     let hint = row.last_hint.clone().unwrap_or_default();
     assert!(hint.contains("TLS"), "the hint mentions TLS: {hint:?}");
@@ -479,5 +537,131 @@ async fn smtp_from_the_settings_page_with_auth_and_sender() {
     assert_eq!(
         smtp.logins(),
         [("mailer".to_owned(), "smtp-secret-1".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn invitation_emails_put_the_browser_first_and_never_double_vpn() {
+    let smtp = SmtpServer::start().await;
+    let app = app_with_smtp(smtp.port(), "none").await;
+    let res = save_settings(&app, &settings_without_smtp("Acme VPN")).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let id = app.add_user("anowak", "Anna", "Nowak").await;
+    crate::helpers::issue_token(
+        &app,
+        id,
+        "enrollment",
+        &[("delivery", "email"), ("email", "anna@example.com")],
+    )
+    .await;
+    let messages = smtp.wait_for(1, WAIT).await;
+    let text = messages[0].part("text/plain").replace("\r\n", "\n");
+    let html = messages[0].part("text/html");
+    assert!(
+        text.starts_with("Hello Anna,\n\nAn account on Acme VPN has been created for you."),
+        "{text}"
+    );
+    assert!(
+        text.contains("Start enrollment in your browser: "),
+        "{text}"
+    );
+    assert!(text.contains("https://defguard.net/download/"), "{text}");
+    assert!(text
+        .contains("The token works for 24 hours. Once you start, you have 10 minutes to finish."));
+    // The first link, styled as the button, is the browser's.
+    let first_link = html.split("<a href=\"").nth(1).unwrap_or_default();
+    assert!(
+        first_link.starts_with(&format!("{}/enroll?token=", app.address)),
+        "{html}"
+    );
+    assert!(
+        html.contains(">Start enrollment in your browser</a>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"href="https://defguard.net/download/""#),
+        "{html}"
+    );
+
+    // The desktop activation email, for an enrolled user.
+    crate::helpers::add_location(&app, "Office", "10.10.0.1/24").await;
+    let bea = app.add_enrolled_user("bkowal", "Bea", "Kowal").await;
+    crate::helpers::issue_token(
+        &app,
+        bea,
+        "desktop",
+        &[("delivery", "email"), ("email", "bkowal@example.com")],
+    )
+    .await;
+    let messages = smtp.wait_for(2, WAIT).await;
+    let desktop = &messages[1];
+    assert_eq!(
+        desktop.header("Subject").as_deref(),
+        Some("Set up Acme VPN on your desktop")
+    );
+    let text = desktop.part("text/plain").replace("\r\n", "\n");
+    assert!(text.starts_with("Hello Bea,\n\nTo configure"), "{text}");
+    assert!(text.contains("https://defguard.net/download/"), "{text}");
+    assert!(text.contains("The token works for 24 hours."), "{text}");
+}
+
+#[tokio::test]
+async fn the_test_email_uses_the_smtp_values_on_the_screen_unsaved() {
+    let smtp = SmtpServer::start().await;
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let port = smtp.port().to_string();
+    let mut form = settings_without_smtp("Acme VPN");
+    form.extend([
+        ("smtp_host", "127.0.0.1".to_owned()),
+        ("smtp_port", port.clone()),
+        ("smtp_security", "none".to_owned()),
+        ("smtp_username", String::new()),
+        ("smtp_password", String::new()),
+        ("smtp_sender", String::new()),
+        ("to", "ada@example.com".to_owned()),
+    ]);
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = app.post("/admin/settings/test-email", &fields).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("Test email sent to ada@example.com."),
+        "{}",
+        page.body
+    );
+    // The page keeps what was typed, and nothing was saved.
+    assert!(
+        page.body.contains(&format!(r#"value="{port}""#)),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"value="Acme VPN""#));
+    let messages = smtp.wait_for(1, WAIT).await;
+    assert_eq!(messages[0].envelope_to, ["ada@example.com"]);
+    let conn = app.state.db.conn().expect("conn");
+    let stored = onramp::services::settings::load(&conn).expect("settings");
+    assert_eq!(stored.smtp.host, "");
+    assert_eq!(stored.instance_name, "onramp");
+    drop(conn);
+
+    // A bad value on the screen is reported on its field, and nothing is sent.
+    let mut bad = form.clone();
+    bad.retain(|(k, _)| *k != "smtp_port");
+    bad.push(("smtp_port", "99999".to_owned()));
+    let fields: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = app.post("/admin/settings/test-email", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains(r#"id="smtp_port-error""#),
+        "{}",
+        page.body
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(smtp.messages().len(), 1);
+    // Saving with the test address on the form works as before.
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        app.post("/admin/settings", &fields).await.status,
+        StatusCode::SEE_OTHER
     );
 }

@@ -21,5 +21,6 @@ mod locations;
 mod mail;
 mod settings;
 mod smtp_server;
+mod tokens;
 mod user_page;
 mod users;

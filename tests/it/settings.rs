@@ -401,3 +401,83 @@ async fn preview_renders_sanitised_markdown_with_sample_values() {
     assert_eq!(res.header("hx-redirect"), "/admin/login");
     assert!(!res.body.contains("welcome-preview"));
 }
+
+#[tokio::test]
+async fn unknown_tags_are_flagged_in_the_preview_and_refused_on_save() {
+    let app = admin().await;
+    assert_eq!(
+        stored(&app).welcome_email_subject,
+        "Welcome to {{ instance_name }}",
+        "the default subject names the instance"
+    );
+    let preview = app
+        .hx_post(
+            "/admin/settings/preview",
+            &[("welcome_message", "Hi {{ first_name }} {{ unknown_tag }}")],
+        )
+        .await;
+    assert!(
+        preview
+            .body
+            .contains("{{ unknown_tag }} is not a tag onramp knows"),
+        "{}",
+        preview.body
+    );
+    let clean = app
+        .hx_post(
+            "/admin/settings/preview",
+            &[("welcome_message", "Welcome to {{ instance_name }}")],
+        )
+        .await;
+    assert!(clean.body.contains("Welcome to onramp"), "{}", clean.body);
+    assert!(!clean.body.contains("is not a tag"));
+
+    let res = save(
+        &app,
+        &with(valid_form(), "welcome_email_subject", "Hi {{ nickname }}"),
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let error = inline_error(&res, "welcome_email_subject").unwrap_or_default();
+    assert!(
+        error.starts_with("{{ nickname }} is not a tag onramp knows"),
+        "{error}"
+    );
+    assert!(
+        error.contains("{{ first_name }}"),
+        "names the known tags: {error}"
+    );
+    assert_eq!(stored(&app).instance_name, "onramp", "nothing was written");
+
+    // The email body is not used, so not checked, while it is the welcome message.
+    let same = with(
+        with(valid_form(), "welcome_email_same", "on"),
+        "welcome_email_body",
+        "{{ nope }}",
+    );
+    assert_eq!(save(&app, &same).await.status, StatusCode::SEE_OTHER);
+    let page = app.get("/admin/settings").await;
+    assert!(page.body.contains(r#"<div class="email-body">"#));
+}
+
+#[tokio::test]
+async fn the_old_default_subject_is_upgraded_and_an_edited_one_kept() {
+    let app = admin().await;
+    for (stored_subject, after) in [
+        ("Welcome to {{ url }}", "Welcome to {{ instance_name }}"),
+        (
+            "Hi {{ first_name }}, welcome",
+            "Hi {{ first_name }}, welcome",
+        ),
+    ] {
+        let mut conn = rusqlite::Connection::open(app.state.config.database.clone()).expect("open");
+        // The database as it was before migration 0009, holding `stored_subject`.
+        conn.execute_batch(
+            "DROP TABLE token_card; DELETE FROM schema_migration WHERE version = 9;",
+        )
+        .expect("undo 0009");
+        onramp::db::settings::set(&conn, "welcome_email_subject", stored_subject).expect("set");
+        onramp::db::migrate::run(&mut conn).expect("migrate");
+        assert_eq!(stored(&app).welcome_email_subject, after);
+    }
+}

@@ -241,7 +241,12 @@ pub async fn start(
                 None => None,
             };
             let settings = load_settings(tx)?;
-            let values = tag_values(&user, admin.as_ref(), &st.config.public_url);
+            let values = tag_values(
+                &user,
+                admin.as_ref(),
+                &st.config.public_url,
+                &settings.instance_name,
+            );
             Ok(Ok(StartResponse {
                 admin: admin.as_ref().map(|a| AdminInfo {
                     name: format!("{} {}", a.first_name, a.last_name),
