@@ -265,7 +265,7 @@ pub async fn create_location(
     };
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
-    state
+    let id = state
         .db
         .write(move |tx| {
             if repo::find_by_name(tx, &p.name)?.is_some() {
@@ -293,9 +293,23 @@ pub async fn create_location(
             audit::insert(tx, &actor.event(now, "location.created", Some(&p.name)))?;
             let who = p.access.as_ref().unwrap_or(&Access::Everyone);
             access::apply(tx, &actor, id, &p.name, who, now)?;
+            tell_device_owners(tx, id, &p.name, now)?;
             Ok(id)
         })
-        .await
+        .await?;
+    state.mail_wake.notify_one();
+    Ok(id)
+}
+
+/// Queues "new VPN location" for everyone with a device who may connect to it: the desktop
+/// client picks the location up by itself, a configuration file made in the browser does not.
+fn tell_device_owners(tx: &Connection, id: i64, name: &str, now: i64) -> Result<(), AppError> {
+    let instance = crate::services::settings::load(tx)?.instance_name;
+    for (email, first_name) in repo::device_owners_with_access(tx, id)? {
+        let mail = crate::mail::templates::new_location_email(&email, &first_name, &instance, name);
+        crate::services::outbox::queue(tx, "new-location", &mail, now)?;
+    }
+    Ok(())
 }
 
 /// Saves a location's changes; device addresses follow a changed pool.
