@@ -264,6 +264,8 @@ pub struct Wizard {
     /// Whether the user already has a device (registered by the desktop client in this
     /// enrollment), which satisfies a mandatory VPN step.
     pub has_devices: bool,
+    /// Whether any location is open to the user; without one the VPN step adds no device.
+    pub has_locations: bool,
     /// Phone as entered on the verify step.
     pub pending_phone: Option<String>,
     /// The token.
@@ -277,8 +279,10 @@ pub struct Wizard {
 pub enum WizardError {
     /// No session, or it ended: start again from the link.
     NoSession,
-    /// The window closed.
-    Expired,
+    /// An admin ended it: disabled or deleted the user, or revoked or replaced the token.
+    Cancelled,
+    /// The window closed; who to ask for a new link.
+    Expired(Option<Contact>),
     /// A step was submitted out of order; go to this one.
     WrongStep(Step),
     /// Something else.
@@ -315,25 +319,32 @@ fn load_wizard(
         )
         .ok();
     let Some((csrf, step, deadline, user_id, phone, token_id, device_id)) = row else {
-        return Ok(Err(WizardError::NoSession));
+        return Ok(Err(if sessions::was_cancelled(c, id_hash)? {
+            WizardError::Cancelled
+        } else {
+            WizardError::NoSession
+        }));
     };
     let Some(token_id) = token_id else {
         return Ok(Err(WizardError::NoSession));
     };
     let step = Step::from_i64(step);
-    if now >= deadline {
-        return Ok(Err(WizardError::Expired));
-    }
     let token = tokens::get(c, token_id)?.ok_or(AppError::NotFound)?;
-    let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
-    // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).
-    if step != Step::Done && (!token.is_live(now) || !user.is_active) {
-        return Ok(Err(WizardError::NoSession));
-    }
     let admin = match token.admin_id {
         Some(id) => users::get(c, id)?.map(|a| super::tokens::admin_contact(&a)),
         None => None,
     };
+    if now >= deadline {
+        return Ok(Err(WizardError::Expired(admin)));
+    }
+    let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
+    // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).
+    if step != Step::Done && (token.revoked_at.is_some() || !user.is_active) {
+        return Ok(Err(WizardError::Cancelled));
+    }
+    if step != Step::Done && !token.is_live(now) {
+        return Ok(Err(WizardError::NoSession));
+    }
     let settings = load_settings(c)?;
     Ok(Ok(Wizard {
         session_hash: id_hash.to_owned(),
@@ -345,6 +356,7 @@ fn load_wizard(
         instance: settings.instance_name,
         vpn_optional: settings.vpn_step == VpnStep::Optional,
         has_devices: crate::db::devices::count_for_user(c, user_id)? > 0,
+        has_locations: crate::db::locations::any_accessible_to(c, user_id)?,
         pending_phone: phone,
         token_id,
         device_id,
@@ -359,7 +371,7 @@ pub async fn wizard(state: &AppState, cookie_value: &str) -> Result<Wizard, Wiza
         .db
         .read(move |c| load_wizard(c, &id_hash, now))
         .await?;
-    if let Err(WizardError::Expired) = &result {
+    if let Err(WizardError::Expired(_)) = &result {
         let id_hash = sha256_hex(cookie_value);
         state
             .db
@@ -517,6 +529,34 @@ pub async fn submit_password(
     Ok(())
 }
 
+/// The live strength meter's verdict on a password typed on the password step; the same
+/// rule as [`submit_password`], which still decides.
+pub async fn password_strength(
+    w: &Wizard,
+    password: &str,
+) -> Result<crate::domain::password::Assessment, WizardError> {
+    expect_step(w, Step::Password)?;
+    let u = &w.user;
+    let context: Vec<String> = [
+        &u.first_name,
+        &u.last_name,
+        &u.email,
+        &u.username,
+        &w.instance,
+    ]
+    .into_iter()
+    .cloned()
+    .collect();
+    let password = password.to_owned();
+    let assessment = tokio::task::spawn_blocking(move || {
+        let words: Vec<&str> = context.iter().map(String::as_str).collect();
+        crate::domain::password::assess(&password, &words)
+    })
+    .await
+    .map_err(AppError::internal)?;
+    Ok(assessment)
+}
+
 /// A device to add at completion.
 #[derive(Debug, Clone)]
 pub struct NewDevice {
@@ -537,6 +577,8 @@ pub async fn complete(
 ) -> Result<(), WizardError> {
     expect_step(w, Step::Vpn)?;
     let device = match device {
+        // No location to connect to: a key pair now would be thrown away, so none is added.
+        _ if !w.has_locations => None,
         Some(d) => {
             let name = parse_device_name(&d.name);
             let key = WgKey::parse("public_key", &d.public_key);
@@ -738,6 +780,8 @@ pub struct Done {
     pub device_key: Option<String>,
     /// One config per location.
     pub configs: Vec<DoneConfig>,
+    /// Whether any location is open to the user.
+    pub has_locations: bool,
 }
 
 /// The onboarding message and the device's configs.
@@ -789,6 +833,7 @@ pub async fn done(state: &AppState, w: &Wizard) -> Result<Done, WizardError> {
                 device_name,
                 device_key,
                 configs,
+                has_locations: crate::db::locations::any_accessible_to(c, w.user.id)?,
             })
         })
         .await?)
