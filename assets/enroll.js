@@ -79,7 +79,7 @@
       // Made in another tab of this browser, which is gone: say so instead of the wg genkey hint.
       if (publicKey && recall(localStorage, madeHereKey(publicKey))) {
         root.querySelector('[data-key-gone]')?.removeAttribute('hidden');
-        root.querySelectorAll('[data-config-actions], [data-key-missing]').forEach((el) => el.setAttribute('hidden', ''));
+        root.querySelectorAll('[data-config-actions], [data-key-missing], [data-quick-guide]').forEach((el) => el.setAttribute('hidden', ''));
       }
       return;
     }

@@ -405,12 +405,14 @@ pub fn done_step(w: &Wizard, done: &Done) -> Markup {
                     }
                 }
                 @if !done.configs.is_empty() {
+                  div class="stack" data-quick-guide {
                     h3 { "Quick guide" }
                     ol {
                         li { "Install WireGuard on this device: " a href=(WIREGUARD_INSTALL) { "wireguard.com/install" } "." }
                         li { "Import the downloaded file into WireGuard" span class="js-only" { ", or scan the QR code with the WireGuard mobile app" } "." }
                         li { "Turn the tunnel on." }
                     }
+                  }
                 }
               }
             } @else if !done.has_locations {

@@ -8,6 +8,7 @@
 mod devices;
 mod enrollment;
 mod support;
+mod wizard;
 
 use fantoccini::key::Key;
 use fantoccini::Locator;
