@@ -48,6 +48,21 @@ async fn password_meter_show_toggle_and_no_device_step_without_a_location() {
         done, "✓ Welcome (completed)",
         "marked in words, not colour only"
     );
+    // On a phone, one line says where the user is instead of five wrapping pills.
+    user.client
+        .set_window_size(375, 812)
+        .await
+        .expect("a phone-sized window");
+    user.wait_for_text("Step 2 of 5: Verify your data").await;
+    assert!(!shown(&user, "nav.steps ol").await, "no pills on a phone");
+    user.client
+        .set_window_size(1280, 900)
+        .await
+        .expect("a desktop-sized window");
+    assert!(
+        !shown(&user, ".step-count").await,
+        "pills only on a desktop"
+    );
     continue_to(&user, "Create password").await;
 
     // The meter follows typing; its verdict is the policy's.
