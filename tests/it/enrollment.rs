@@ -878,3 +878,18 @@ async fn a_new_location_is_announced_to_everyone_with_a_device() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_one_minute_window_reads_as_one_minute() {
+    let mut app = TestApp::spawn_with(|c| c.enrollment_session_ttl = Duration::seconds(60)).await;
+    app.admin_login().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    let welcome = user.get("/enroll/wizard").await;
+    assert!(
+        welcome.body.contains("You have 1 minute from the start"),
+        "{}",
+        welcome.body
+    );
+}
