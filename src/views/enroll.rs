@@ -106,8 +106,10 @@ pub enum Ended<'a> {
     Expired(Option<&'a Contact>),
     /// An admin disabled the user or revoked the token.
     Cancelled,
-    /// Opened again elsewhere, or no session at all.
+    /// Opened again elsewhere (only the newest session goes on).
     Replaced,
+    /// This browser never started one.
+    Missing,
 }
 
 fn contact_card(a: &Contact) -> Markup {
@@ -136,6 +138,10 @@ pub fn session_ended_page(instance: &str, why: Ended<'_>) -> Markup {
                         Ended::Cancelled => {
                             h1 { "Your administrator cancelled this enrollment" }
                             p { "Your administrator called this enrollment off or paused your account, so this page cannot go on. If they sent you a new link, open that one; otherwise ask them what to do next." }
+                        }
+                        Ended::Missing => {
+                            h1 { "No enrollment in progress" }
+                            p { "This browser has no enrollment going on. Open the link from your enrollment email, or ask your administrator for a new one." }
                         }
                         Ended::Replaced => {
                             h1 { "This enrollment session has ended" }

@@ -107,7 +107,7 @@ async fn current(
         .cookie(wizard_cookie_name(https))
         .map(|c| c.value().to_owned())
     else {
-        return Ok(Err(ended(state, view::Ended::Replaced).await?));
+        return Ok(Err(ended(state, view::Ended::Missing).await?));
     };
     match svc::wizard(state, &value).await {
         Ok(w) => Ok(Ok(w)),

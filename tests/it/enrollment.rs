@@ -651,6 +651,15 @@ async fn an_admin_cancelling_is_told_apart_from_opening_the_link_elsewhere() {
     let app = admin().await;
     add_location(&app, "10.10.0.1/24").await;
 
+    // A browser that never started one.
+    let stranger = app.another_browser().get("/enroll/wizard").await;
+    assert_eq!(stranger.status, StatusCode::GONE);
+    assert!(
+        stranger.body.contains("No enrollment in progress"),
+        "{}",
+        stranger.body
+    );
+
     // Opened again in another browser: the first one is told so.
     let id = app.add_user("jnowak", "Jan", "Nowak").await;
     let secret = hand_over_token(&app, id).await;
