@@ -476,7 +476,7 @@ async fn enrollment_without_javascript_with_a_pasted_key() {
 
 #[tokio::test]
 async fn bad_links_and_expiry_in_the_browser() {
-    let server = Server::start_with_env(&[("ONRAMP_ENROLLMENT_SESSION_TTL", "3s")]).await;
+    let server = Server::start_with_env(&[("ONRAMP_ENROLLMENT_SESSION_TTL", "4s")]).await;
     let browser = Browser::start(&server, Js::Enabled).await;
 
     // A made-up token: one page for every bad link.
@@ -495,7 +495,7 @@ async fn bad_links_and_expiry_in_the_browser() {
         .wait_for_heading("This link is invalid or has expired")
         .await;
 
-    // A real token, but the enrollment window (3 s here) runs out before the user continues.
+    // A real token, but the enrollment window (4 s here) runs out before the user continues.
     browser.log_in_as_admin().await;
     let link = jnowak_link(&browser, &server).await;
     let (_, token) = link.split_once("token=").expect("the link holds the token");
