@@ -282,6 +282,8 @@ pub enum WizardError {
     Cancelled,
     /// The window closed; who to ask for a new link.
     Expired(Option<Contact>),
+    /// The window closed after the enrollment was completed; who to ask for a new device.
+    Closed(Option<Contact>),
     /// A step was submitted out of order; go to this one.
     WrongStep(Step),
     /// Something else.
@@ -334,7 +336,11 @@ fn load_wizard(
         None => None,
     };
     if now >= deadline {
-        return Ok(Err(WizardError::Expired(admin)));
+        return Ok(Err(if step == Step::Done {
+            WizardError::Closed(admin)
+        } else {
+            WizardError::Expired(admin)
+        }));
     }
     let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
     // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).

@@ -104,6 +104,8 @@ pub fn desktop_token_page(instance: &str, url: &str, token: &str) -> Markup {
 pub enum Ended<'a> {
     /// The window ran out; who to ask, when known.
     Expired(Option<&'a Contact>),
+    /// The done page's time ran out after a completed enrollment; who to ask.
+    Closed(Option<&'a Contact>),
     /// An admin disabled the user or revoked the token.
     Cancelled,
     /// Opened again elsewhere (only the newest session goes on).
@@ -135,6 +137,11 @@ pub fn session_ended_page(instance: &str, why: Ended<'_>) -> Markup {
                             h1 { "Time is up" }
                             p { "The time to finish enrollment has run out, and nothing was saved. Ask your administrator for a new link." }
                         }
+                        Ended::Closed(_) => {
+                            h1 { "Your enrollment is complete" }
+                            p { "Your account is set up. This page was open only for the enrollment's time, and that has run out." }
+                            p { "If you did not save your VPN configuration, it cannot be shown again: ask your administrator to add a new device for you." }
+                        }
                         Ended::Cancelled => {
                             h1 { "Your administrator cancelled this enrollment" }
                             p { "Your administrator called this enrollment off or paused your account, so this page cannot go on. If they sent you a new link, open that one; otherwise ask them what to do next." }
@@ -149,7 +156,7 @@ pub fn session_ended_page(instance: &str, why: Ended<'_>) -> Markup {
                         }
                     }
                 }
-                @if let Ended::Expired(Some(a)) = why { (contact_card(a)) }
+                @if let Ended::Expired(Some(a)) | Ended::Closed(Some(a)) = why { (contact_card(a)) }
             }
         },
     )

@@ -111,6 +111,9 @@ async fn current(
     };
     match svc::wizard(state, &value).await {
         Ok(w) => Ok(Ok(w)),
+        Err(WizardError::Closed(admin)) => {
+            Ok(Err(ended(state, view::Ended::Closed(admin.as_ref())).await?))
+        }
         Err(WizardError::Expired(admin)) => {
             Ok(Err(
                 ended(state, view::Ended::Expired(admin.as_ref())).await?
@@ -203,9 +206,12 @@ fn after_step(
             values,
         )),
         Err(WizardError::App(e)) => Err(e),
-        Err(WizardError::Expired(_) | WizardError::NoSession | WizardError::Cancelled) => {
-            Ok(see_other("/enroll/wizard"))
-        }
+        Err(
+            WizardError::Expired(_)
+            | WizardError::Closed(_)
+            | WizardError::NoSession
+            | WizardError::Cancelled,
+        ) => Ok(see_other("/enroll/wizard")),
     }
 }
 

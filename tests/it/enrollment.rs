@@ -725,6 +725,16 @@ async fn without_a_location_the_vpn_step_adds_no_device() {
         onramp::db::devices::count_for_user(&conn, id).expect("count"),
         0
     );
+    // Once the window is over, Done says the enrollment is complete, not "time is up".
+    app.clock.advance(Duration::minutes(11));
+    let late = user.get("/enroll/done").await;
+    assert_eq!(late.status, StatusCode::GONE);
+    assert!(
+        late.body.contains("Your enrollment is complete"),
+        "{}",
+        late.body
+    );
+    assert!(!late.body.contains("nothing was saved"), "{}", late.body);
 }
 
 #[tokio::test]
