@@ -172,6 +172,9 @@ fn step_count(step: Step) -> String {
     )
 }
 
+/// The page around a step: the step list (pills, or "Step 2 of 5" on a phone), the clock with
+/// its last-minute warning and time-up banner, the step's card under a heading that takes
+/// focus, and whom to ask.
 fn shell(w: &Wizard, heading: &str, content: Markup) -> Markup {
     let deadline_text = super::format_time(w.deadline);
     public_page(

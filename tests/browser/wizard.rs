@@ -2,6 +2,7 @@
 //! words, errors that go once fixed, the password meter and show toggle, no device step
 //! without a location, and the one chance to save a private key made in the browser.
 
+// A failed expectation is a failed test; clippy's allow-*-in-tests covers only `#[test]` fns.
 #![allow(clippy::expect_used, clippy::panic)]
 
 use crate::enrollment::{add_office_location, current_value, jnowak_link, start_enrollment};
