@@ -246,12 +246,13 @@ fn duplicate_name(name: &str) -> AppError {
     AppError::field("name", format!("A location named {name} already exists."))
 }
 
-/// Creates a location and gives every existing device an address in it.
+/// Creates a location and gives every existing device an address in it; returns its id and
+/// how many people with a device were emailed about it.
 pub async fn create_location(
     state: &AppState,
     actor: &Actor,
     input: LocationInput,
-) -> Result<i64, AppError> {
+) -> Result<(i64, usize), AppError> {
     let p = parse(&input, false)?;
     let (private_key, public_key) = match &p.key {
         KeyChoice::Generate => {
@@ -265,7 +266,7 @@ pub async fn create_location(
     };
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
-    let id = state
+    let created = state
         .db
         .write(move |tx| {
             if repo::find_by_name(tx, &p.name)?.is_some() {
@@ -293,23 +294,25 @@ pub async fn create_location(
             audit::insert(tx, &actor.event(now, "location.created", Some(&p.name)))?;
             let who = p.access.as_ref().unwrap_or(&Access::Everyone);
             access::apply(tx, &actor, id, &p.name, who, now)?;
-            tell_device_owners(tx, id, &p.name, now)?;
-            Ok(id)
+            let told = tell_device_owners(tx, id, &p.name, now)?;
+            Ok((id, told))
         })
         .await?;
     state.mail_wake.notify_one();
-    Ok(id)
+    Ok(created)
 }
 
 /// Queues "new VPN location" for everyone with a device who may connect to it: the desktop
 /// client picks the location up by itself, a configuration file made in the browser does not.
-fn tell_device_owners(tx: &Connection, id: i64, name: &str, now: i64) -> Result<(), AppError> {
+/// Returns how many.
+fn tell_device_owners(tx: &Connection, id: i64, name: &str, now: i64) -> Result<usize, AppError> {
     let instance = crate::services::settings::load(tx)?.instance_name;
-    for (email, first_name) in repo::device_owners_with_access(tx, id)? {
-        let mail = crate::mail::templates::new_location_email(&email, &first_name, &instance, name);
+    let owners = repo::device_owners_with_access(tx, id)?;
+    for (email, first_name) in &owners {
+        let mail = crate::mail::templates::new_location_email(email, first_name, &instance, name);
         crate::services::outbox::queue(tx, "new-location", &mail, now)?;
     }
-    Ok(())
+    Ok(owners.len())
 }
 
 /// Saves a location's changes; device addresses follow a changed pool.

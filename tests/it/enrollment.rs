@@ -876,6 +876,14 @@ async fn a_new_location_is_announced_to_everyone_with_a_device() {
         .len();
 
     add_named_location(&app, "Lab", "10.20.0.1/24").await;
+    let list = app.get("/admin/locations").await;
+    assert!(
+        list.body.contains(
+            "Added location Lab. 1 person with a device was emailed how to connect to it."
+        ),
+        "{}",
+        list.body
+    );
     let messages = smtp
         .wait_for(before + 1, std::time::Duration::from_secs(10))
         .await;
