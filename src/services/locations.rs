@@ -306,13 +306,27 @@ pub async fn create_location(
 /// client picks the location up by itself, a configuration file made in the browser does not.
 /// Returns how many.
 fn tell_device_owners(tx: &Connection, id: i64, name: &str, now: i64) -> Result<usize, AppError> {
-    let instance = crate::services::settings::load(tx)?.instance_name;
     let owners = repo::device_owners_with_access(tx, id)?;
-    for (email, first_name) in &owners {
+    tell(tx, &owners, name, now)?;
+    Ok(owners.len())
+}
+
+/// Queues "new VPN location" to each (email, first name).
+fn tell(
+    tx: &Connection,
+    owners: &[(String, String)],
+    name: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    if owners.is_empty() {
+        return Ok(());
+    }
+    let instance = crate::services::settings::load(tx)?.instance_name;
+    for (email, first_name) in owners {
         let mail = crate::mail::templates::new_location_email(email, first_name, &instance, name);
         crate::services::outbox::queue(tx, "new-location", &mail, now)?;
     }
-    Ok(owners.len())
+    Ok(())
 }
 
 /// Saves a location's changes; device addresses follow a changed pool.
@@ -355,11 +369,20 @@ pub async fn update_location(
             sync_addresses(tx, id, &p.pool)?;
             audit::insert(tx, &actor.event(now, "location.updated", Some(&p.name)))?;
             if let Some(who) = &p.access {
+                let before = repo::device_owners_with_access(tx, id)?;
                 access::apply(tx, &actor, id, &p.name, who, now)?;
+                // Opened to more people: those with a device hear about it as if it were new.
+                let gained: Vec<_> = repo::device_owners_with_access(tx, id)?
+                    .into_iter()
+                    .filter(|o| !before.contains(o))
+                    .collect();
+                tell(tx, &gained, &p.name, now)?;
             }
             Ok(())
         })
-        .await
+        .await?;
+    state.mail_wake.notify_one();
+    Ok(())
 }
 
 /// Deletes a location and the device addresses in it; returns its name.

@@ -344,8 +344,11 @@ async fn a_restricted_location_follows_group_membership_everywhere() {
     assert_eq!(network_names(&poll(&app, &polling).await), ["Office"]);
     assert!(!gateway(&app, 2).contains(&pubkey));
 
-    // Opening the location again brings it back without a membership.
+    // Opening the location again brings it back without a membership, and its news by email.
+    let news = "SELECT count(*) FROM outbox WHERE kind = 'new-location' AND recipient = 'jnowak@example.com'";
+    assert_eq!(count(&app, news), 0);
     set_lab_access(&app, &[("access", "everyone")]).await;
+    assert_eq!(count(&app, news), 1);
     assert_eq!(
         network_names(&poll(&app, &polling).await),
         ["Lab", "Office"]
