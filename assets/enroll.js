@@ -1,13 +1,23 @@
 // onramp enrollment wizard: WireGuard key generation in the browser (WebCrypto X25519) and,
 // on the last step, the config with the private key filled in, as a download and a QR code.
 // The private key never leaves the browser: it waits in sessionStorage (this tab only)
-// between the VPN step and the done page. Without JavaScript the wizard still works with a
-// pasted public key.
+// between the VPN step and the done page; localStorage keeps only the fact that this browser
+// made a key for a public key, so another tab can say the private key is gone. Without
+// JavaScript the wizard still works with a pasted public key.
+// Also: focus on each step's heading, errors cleared once their field changes, the
+// show-password toggle, and the last minute of the wizard's clock.
 (() => {
   'use strict';
 
   const PLACEHOLDER = 'PASTE_YOUR_PRIVATE_KEY_HERE';
   const storageKey = (publicKey) => 'onramp:wg:' + publicKey;
+  const madeHereKey = (publicKey) => 'onramp:wg-made:' + publicKey;
+  const remember = (store, key, value) => {
+    try { store.setItem(key, value); } catch (_) { /* storage full or blocked */ }
+  };
+  const recall = (store, key) => {
+    try { return store.getItem(key); } catch (_) { return null; }
+  };
   const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
 
   async function generateKeyPair() {
@@ -45,8 +55,13 @@
       button.disabled = true;
       try {
         const pair = await generateKeyPair();
-        sessionStorage.setItem(storageKey(pair.publicKey), pair.privateKey);
+        remember(sessionStorage, storageKey(pair.publicKey), pair.privateKey);
+        remember(localStorage, madeHereKey(pair.publicKey), '1');
         input.value = pair.publicKey;
+        // A generated key fixes the key's error; the name's too, when it has a value now.
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        const name = document.getElementById('device_name');
+        if (name && name.value.trim()) name.dispatchEvent(new Event('input', { bubbles: true }));
         status.textContent = 'Key pair generated in this browser. The private key stays here and goes into your configuration on the last step.';
         button.textContent = 'Generate a new key pair';
       } catch (e) {
@@ -59,8 +74,17 @@
 
   function fillConfigs(root) {
     const publicKey = root.getAttribute('data-device-key');
-    const privateKey = publicKey && sessionStorage.getItem(storageKey(publicKey));
-    if (!privateKey) return;
+    const privateKey = publicKey && recall(sessionStorage, storageKey(publicKey));
+    if (!privateKey) {
+      // Made in another tab of this browser, which is gone: say so instead of the wg genkey hint.
+      if (publicKey && recall(localStorage, madeHereKey(publicKey))) {
+        root.querySelector('[data-key-gone]')?.removeAttribute('hidden');
+        root.querySelectorAll('[data-config-actions], [data-key-missing], [data-quick-guide]').forEach((el) => el.setAttribute('hidden', ''));
+      }
+      return;
+    }
+    let saved = false;
+    root.querySelector('[data-key-warning]')?.removeAttribute('hidden');
     root.querySelectorAll('[data-config-for]').forEach((section) => {
       const pre = section.querySelector('[data-config-text]');
       const link = section.querySelector('[data-config-download]');
@@ -68,6 +92,8 @@
       const text = pre.textContent.replace(PLACEHOLDER, privateKey);
       pre.textContent = text;
       link.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+      link.addEventListener('click', () => { saved = true; });
+      section.querySelector('[data-copy-target]')?.addEventListener('click', () => { saved = true; });
       section.querySelector('[data-key-missing]')?.setAttribute('hidden', '');
       const qrBox = section.querySelector('[data-qr]');
       if (qrBox && typeof window.qrcode === 'function') {
@@ -81,7 +107,77 @@
         qrBox.hidden = false;
       }
     });
+    // Leaving before saving anything loses the key for good: the browser asks first.
+    window.addEventListener('beforeunload', (evt) => {
+      if (saved) return;
+      evt.preventDefault();
+      evt.returnValue = '';
+    });
   }
+
+  // ---- Errors cleared once their field changes ----------------------------------------------
+  // The summary's entry and the field's message go; the summary goes with its last entry.
+  document.addEventListener('input', (evt) => {
+    const field = evt.target;
+    if (!(field instanceof HTMLInputElement) || field.getAttribute('aria-invalid') !== 'true') return;
+    if (!field.value.trim()) return;
+    field.removeAttribute('aria-invalid');
+    const error = document.getElementById(field.id + '-error');
+    if (error) {
+      error.remove();
+      const rest = (field.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== error.id);
+      if (rest.length) field.setAttribute('aria-describedby', rest.join(' '));
+      else field.removeAttribute('aria-describedby');
+    }
+    const summary = document.querySelector('.form-errors');
+    summary?.querySelector(`a[href="#${CSS.escape(field.id)}"]`)?.closest('li')?.remove();
+    if (summary && !summary.querySelector('li')) summary.remove();
+  });
+
+  // ---- Show password -----------------------------------------------------------------------
+  document.querySelectorAll('[data-reveal-toggle]').forEach((button) => {
+    button.addEventListener('click', () => {
+      const show = button.getAttribute('aria-pressed') !== 'true';
+      for (const id of (button.getAttribute('aria-controls') || '').split(' ')) {
+        const input = document.getElementById(id);
+        if (input) input.type = show ? 'text' : 'password';
+      }
+      // A toggle button: its name stays, its pressed state tells whether the text shows.
+      button.setAttribute('aria-pressed', String(show));
+    });
+  });
+
+  // ---- The wizard's clock ------------------------------------------------------------------
+  // app.js counts down; here the last minute is announced once, politely, and at zero the
+  // forms are disabled under a banner, since nothing can be saved any more.
+  const clock = document.querySelector('.wizard time[data-countdown][datetime]');
+  if (clock) {
+    const end = Date.parse(clock.getAttribute('datetime'));
+    const warning = document.querySelector('[data-time-warning]');
+    const banner = document.querySelector('[data-time-up]');
+    let warned = false;
+    const watch = () => {
+      const left = end - Date.now();
+      if (left <= 0) {
+        clearInterval(timer);
+        if (warning) warning.textContent = '';
+        banner?.removeAttribute('hidden');
+        document.querySelectorAll('.wizard form').forEach((form) => {
+          form.querySelectorAll('input, button, select, textarea').forEach((el) => { el.disabled = true; });
+        });
+      } else if (left <= 60000 && !warned) {
+        warned = true;
+        if (warning) warning.textContent = 'Less than a minute left. Finish this step now; when time is up, nothing more can be saved.';
+      }
+    };
+    const timer = Number.isNaN(end) ? 0 : setInterval(watch, 1000);
+    if (timer) watch();
+  }
+
+  // ---- Focus -------------------------------------------------------------------------------
+  // Each step is a new page; its heading takes focus so screen readers start there. An error
+  // summary, when there is one, takes it instead (app.js).
+  if (!document.querySelector('.form-errors')) document.querySelector('[data-step-heading]')?.focus();
 
   document.querySelectorAll('[data-keygen]').forEach(setUpKeygen);
   document.querySelectorAll('[data-device-key]').forEach(fillConfigs);

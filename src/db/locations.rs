@@ -136,6 +136,31 @@ pub fn accessible_to(conn: &Connection, user_id: i64) -> rusqlite::Result<Vec<Lo
     rows.collect()
 }
 
+/// Whether a user may connect to at least one location.
+pub fn any_accessible_to(conn: &Connection, user_id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached(&format!(
+        "SELECT EXISTS (SELECT 1 FROM location WHERE {})",
+        may_connect("location.id", "?1")
+    ))?
+    .query_row([user_id], |r| r.get(0))
+}
+
+/// Active users with at least one device who may connect to a location: email and first
+/// name, by username.
+pub fn device_owners_with_access(
+    conn: &Connection,
+    location_id: i64,
+) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT u.email, u.first_name FROM user u
+         WHERE u.is_active = 1 AND EXISTS (SELECT 1 FROM device d WHERE d.user_id = u.id) AND {}
+         ORDER BY u.username",
+        may_connect("?1", "u.id")
+    ))?;
+    let rows = stmt.query_map([location_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// Every location, by name.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<LocationRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM location ORDER BY name"))?;

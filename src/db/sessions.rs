@@ -95,8 +95,13 @@ pub fn delete(conn: &Connection, id_hash: &str) -> rusqlite::Result<usize> {
     conn.execute("DELETE FROM session WHERE id_hash = ?1", [id_hash])
 }
 
-/// Ends every session of a user.
+/// Ends every session of a user; their enrollment sessions count as cancelled.
 pub fn delete_for_user(conn: &Connection, user_id: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT OR IGNORE INTO cancelled_session (id_hash, expires_at)
+         SELECT id_hash, expires_at FROM session WHERE user_id = ?1 AND kind = 'enrollment'",
+        [user_id],
+    )?;
     conn.execute("DELETE FROM session WHERE user_id = ?1", [user_id])
 }
 
@@ -137,8 +142,21 @@ pub fn delete_for_reset(conn: &Connection, reset_id: i64) -> rusqlite::Result<us
     conn.execute("DELETE FROM session WHERE reset_id = ?1", [reset_id])
 }
 
+/// Whether an admin ended this enrollment session (see [`delete_for_user`]).
+pub fn was_cancelled(conn: &Connection, id_hash: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM cancelled_session WHERE id_hash = ?1)",
+        [id_hash],
+        |r| r.get(0),
+    )
+}
+
 /// Removes sessions that ended: past their absolute end or idle since `idle_before`.
 pub fn delete_stale(conn: &Connection, now: i64, idle_before: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM cancelled_session WHERE expires_at <= ?1",
+        [now],
+    )?;
     conn.execute(
         "DELETE FROM session WHERE expires_at <= ?1 OR (kind = 'user' AND last_seen_at < ?2)",
         params![now, idle_before],

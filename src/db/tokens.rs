@@ -132,8 +132,15 @@ pub fn revoke_for_user(conn: &Connection, user_id: i64, now: i64) -> rusqlite::R
     )
 }
 
-/// Ends the wizard and API sessions opened with a user's tokens.
+/// Ends the wizard and API sessions opened with a user's tokens; the wizard's count as
+/// cancelled.
 pub fn end_token_sessions(conn: &Connection, user_id: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT OR IGNORE INTO cancelled_session (id_hash, expires_at)
+         SELECT id_hash, expires_at FROM session
+         WHERE kind = 'enrollment' AND token_id IN (SELECT id FROM token WHERE user_id = ?1)",
+        [user_id],
+    )?;
     conn.execute(
         "DELETE FROM session WHERE token_id IN (SELECT id FROM token WHERE user_id = ?1)",
         [user_id],

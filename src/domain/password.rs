@@ -41,37 +41,92 @@ impl Password {
     /// Checks a new password against the policy; `context` holds the user's names, email,
     /// username and the instance name, which make a password guessable.
     pub fn new(raw: &str, context: &[&str]) -> Result<Self, PasswordRejected> {
-        check_length(raw)?;
-        let mut words: Vec<&str> = context.iter().copied().filter(|w| !w.is_empty()).collect();
-        // The parts of an email address are guessable on their own.
-        let parts: Vec<&str> = context
-            .iter()
-            .flat_map(|w| w.split(['@', '.', '_', '-', ' ']))
-            .filter(|w| w.len() >= 3)
-            .collect();
-        words.extend(parts);
-        let estimate = zxcvbn::zxcvbn(raw, &words);
-        let lowered = raw.to_lowercase();
-        let has_context = words
-            .iter()
-            .any(|w| w.chars().count() >= 4 && lowered.contains(&w.to_lowercase()));
-        if has_context && estimate.score() < zxcvbn::Score::Four {
-            return Err(PasswordRejected(
-                "This password contains your name, username or email; choose one that does not."
-                    .into(),
-            ));
-        }
-        if estimate.score() < zxcvbn::Score::Three {
-            let hint = estimate
-                .feedback()
-                .and_then(|f| f.warning())
-                .map(|w| format!(" ({w})"))
-                .unwrap_or_default();
-            return Err(PasswordRejected(format!(
-                "This password is too easy to guess{hint}. Try a longer phrase of unrelated words."
-            )));
-        }
+        assess(raw, context).verdict?;
         Ok(Self(raw.to_owned()))
+    }
+}
+
+/// How strong a password looks, for the live meter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// Nothing typed yet.
+    Empty,
+    /// Refused by the policy.
+    Weak,
+    /// Accepted.
+    Good,
+    /// Accepted with room to spare.
+    Strong,
+}
+
+/// A password's strength and, when refused, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// The meter's level.
+    pub strength: Strength,
+    /// `Ok` when the policy accepts the password.
+    pub verdict: Result<(), PasswordRejected>,
+}
+
+/// Judges a password by the policy: the one rule behind [`Password::new`] and the meter.
+pub fn assess(raw: &str, context: &[&str]) -> Assessment {
+    let weak = |e: PasswordRejected| Assessment {
+        strength: if raw.is_empty() {
+            Strength::Empty
+        } else {
+            Strength::Weak
+        },
+        verdict: Err(e),
+    };
+    if let Err(e) = check_length(raw) {
+        return weak(e);
+    }
+    let mut words: Vec<&str> = context.iter().copied().filter(|w| !w.is_empty()).collect();
+    // The parts of an email address are guessable on their own.
+    let parts: Vec<&str> = context
+        .iter()
+        .flat_map(|w| w.split(['@', '.', '_', '-', ' ']))
+        .filter(|w| w.len() >= 3)
+        .collect();
+    words.extend(parts);
+    let estimate = zxcvbn::zxcvbn(raw, &words);
+    let lowered = raw.to_lowercase();
+    let has_context = words
+        .iter()
+        .any(|w| w.chars().count() >= 4 && lowered.contains(&w.to_lowercase()));
+    if has_context && estimate.score() < zxcvbn::Score::Four {
+        return weak(PasswordRejected(
+            "This password contains your name, username or email; choose one that does not.".into(),
+        ));
+    }
+    if estimate.score() < zxcvbn::Score::Three {
+        let hint = estimate
+            .feedback()
+            .and_then(|f| f.warning())
+            .map(|w| sentence_after_colon(&w.to_string()))
+            .unwrap_or_default();
+        return weak(PasswordRejected(format!(
+            "This password is too easy to guess{hint} Try a longer phrase of unrelated words."
+        )));
+    }
+    Assessment {
+        strength: if estimate.score() == zxcvbn::Score::Four {
+            Strength::Strong
+        } else {
+            Strength::Good
+        },
+        verdict: Ok(()),
+    }
+}
+
+/// ": this is a very common password." from zxcvbn's "This is a very common password.";
+/// "." when there is no warning to add.
+fn sentence_after_colon(warning: &str) -> String {
+    let w = warning.trim().trim_end_matches('.');
+    let mut chars = w.chars();
+    match chars.next() {
+        None => ".".into(),
+        Some(first) => format!(": {}{}.", first.to_lowercase(), chars.as_str()),
     }
 }
 
@@ -116,6 +171,14 @@ mod tests {
         assert!(Password::new("nowakowski2024", &ctx).is_err());
         assert!(Password::new("correct horse battery staple", &ctx).is_ok());
         assert!(Password::new("plum-orbit-velvet-42", &ctx).is_ok());
+        let common = assess("password1234", &[]);
+        assert_eq!(common.strength, Strength::Weak);
+        let message = common.verdict.expect_err("refused").0;
+        assert!(
+            !message.contains("(") && !message.contains(".."),
+            "{message}"
+        );
+        assert_eq!(assess("", &[]).strength, Strength::Empty);
     }
 
     #[test]

@@ -334,6 +334,31 @@ pub fn new_device_email(
     }
 }
 
+/// "A new VPN location", to a user who has a device and may connect to it.
+pub fn new_location_email(to: &str, first_name: &str, instance: &str, location: &str) -> Email {
+    let subject = format!("New VPN location on {instance}: {location}");
+    let desktop = "If you use the VPN desktop client, you need to do nothing: it adds the new location by itself.";
+    let browser = "If you set up WireGuard with a configuration file from the enrollment page, that file does not include the new location, and the private key it needs was never stored: ask your administrator to add a new device for you.";
+    let text = format!(
+        "Hello {first_name},\n\n{instance} now has a new VPN location, {location}, that you can connect to.\n\n{desktop}\n\n{browser}\n"
+    );
+    let html = html_shell(
+        &subject,
+        html! {
+            p { "Hello " (first_name) "," }
+            p { (instance) " now has a new VPN location, " strong { (location) } ", that you can connect to." }
+            p { (desktop) }
+            p { (browser) }
+        },
+    );
+    Email {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{admin_notification, duration_words, inert, new_device_email, vpn_name};

@@ -1,7 +1,7 @@
 //! The enrollment wizard (SPEC §4): a landing page that changes nothing, a POST that opens
 //! the window, steps in order, and completion in one transaction.
 
-use super::devices::{self, client_config, device_locations, parse_device_name};
+use super::devices::{self, parse_device_name};
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};
 use crate::db::{audit, sessions, tokens, users};
@@ -16,16 +16,15 @@ use crate::services::settings::{load as load_settings, render_welcome, VpnStep};
 use crate::state::AppState;
 use rusqlite::{params, Connection};
 
+mod done;
+mod password;
+pub use done::{done, Done, DoneConfig};
+pub use password::{password_strength, submit_password};
+
 /// Starts and link opens per address per minute, counted together.
 const START_LIMIT: usize = 10;
 /// Failed link opens from one address within this window share one audit row.
 const LINK_FAILURES_WINDOW: time::Duration = time::Duration::minutes(5);
-/// Failed wizard passwords allowed per session within [`PASSWORD_SESSION_WINDOW`].
-const PASSWORD_SESSION_FAILURES: usize = 10;
-const PASSWORD_SESSION_WINDOW: time::Duration = time::Duration::minutes(15);
-/// Failed wizard passwords allowed per address within [`PASSWORD_IP_WINDOW`].
-const PASSWORD_IP_FAILURES: usize = 10;
-const PASSWORD_IP_WINDOW: time::Duration = time::Duration::minutes(1);
 
 /// Counts one start or link open from the actor's address; `Err(seconds)` when over the limit.
 fn count_start(state: &AppState, actor: &Actor, now: time::OffsetDateTime) -> Result<(), u64> {
@@ -266,6 +265,8 @@ pub struct Wizard {
     /// Whether the user already has a device (registered by the desktop client in this
     /// enrollment), which satisfies a mandatory VPN step.
     pub has_devices: bool,
+    /// Whether any location is open to the user; without one the VPN step adds no device.
+    pub has_locations: bool,
     /// Phone as entered on the verify step.
     pub pending_phone: Option<String>,
     /// The token.
@@ -279,8 +280,12 @@ pub struct Wizard {
 pub enum WizardError {
     /// No session, or it ended: start again from the link.
     NoSession,
-    /// The window closed.
-    Expired,
+    /// An admin ended it: disabled or deleted the user, or revoked or replaced the token.
+    Cancelled,
+    /// The window closed; who to ask for a new link.
+    Expired(Option<Contact>),
+    /// The window closed after the enrollment was completed; who to ask for a new device.
+    Closed(Option<Contact>),
     /// A step was submitted out of order; go to this one.
     WrongStep(Step),
     /// Something else.
@@ -317,25 +322,36 @@ fn load_wizard(
         )
         .ok();
     let Some((csrf, step, deadline, user_id, phone, token_id, device_id)) = row else {
-        return Ok(Err(WizardError::NoSession));
+        return Ok(Err(if sessions::was_cancelled(c, id_hash)? {
+            WizardError::Cancelled
+        } else {
+            WizardError::NoSession
+        }));
     };
     let Some(token_id) = token_id else {
         return Ok(Err(WizardError::NoSession));
     };
     let step = Step::from_i64(step);
-    if now >= deadline {
-        return Ok(Err(WizardError::Expired));
-    }
     let token = tokens::get(c, token_id)?.ok_or(AppError::NotFound)?;
-    let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
-    // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).
-    if step != Step::Done && (!token.is_live(now) || !user.is_active) {
-        return Ok(Err(WizardError::NoSession));
-    }
     let admin = match token.admin_id {
         Some(id) => users::get(c, id)?.map(|a| super::tokens::admin_contact(&a)),
         None => None,
     };
+    if now >= deadline {
+        return Ok(Err(if step == Step::Done {
+            WizardError::Closed(admin)
+        } else {
+            WizardError::Expired(admin)
+        }));
+    }
+    let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
+    // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).
+    if step != Step::Done && (token.revoked_at.is_some() || !user.is_active) {
+        return Ok(Err(WizardError::Cancelled));
+    }
+    if step != Step::Done && !token.is_live(now) {
+        return Ok(Err(WizardError::NoSession));
+    }
     let settings = load_settings(c)?;
     Ok(Ok(Wizard {
         session_hash: id_hash.to_owned(),
@@ -347,6 +363,7 @@ fn load_wizard(
         instance: settings.instance_name,
         vpn_optional: settings.vpn_step == VpnStep::Optional,
         has_devices: crate::db::devices::count_for_user(c, user_id)? > 0,
+        has_locations: crate::db::locations::any_accessible_to(c, user_id)?,
         pending_phone: phone,
         token_id,
         device_id,
@@ -361,7 +378,7 @@ pub async fn wizard(state: &AppState, cookie_value: &str) -> Result<Wizard, Wiza
         .db
         .read(move |c| load_wizard(c, &id_hash, now))
         .await?;
-    if let Err(WizardError::Expired) = &result {
+    if let Err(WizardError::Expired(_)) = &result {
         let id_hash = sha256_hex(cookie_value);
         state
             .db
@@ -440,82 +457,43 @@ pub async fn submit_welcome(state: &AppState, w: &Wizard) -> Result<(), WizardEr
 pub async fn submit_verify(state: &AppState, w: &Wizard, phone: &str) -> Result<(), WizardError> {
     expect_step(w, Step::Verify)?;
     let phone = Phone::parse_optional("phone", phone).map_err(|e| AppError::Validation(vec![e]))?;
-    let (user, now) = (w.user.username.clone(), state.now().unix_timestamp());
-    let h = w.session_hash.clone();
-    state
-        .db
-        .write(move |tx| {
-            tx.execute(
-                "UPDATE session SET pending_phone = ?2 WHERE id_hash = ?1",
-                params![h, phone.as_ref().map(|p| p.as_str().to_owned())],
-            )?;
-            set_step(tx, &h, Step::Password, Step::Verify, &user, now)
-        })
-        .await?;
-    Ok(())
+    let phone = phone.as_ref().map(|p| p.as_str().to_owned());
+    keep_and_advance(state, w, Pending::Phone(phone), Step::Password).await
 }
 
-/// Password → VPN. The hash waits in the session until completion. Attempts are limited per
-/// session and per address like logins, and counted before the strength estimate and the
-/// hash, so parallel submissions cannot all pass.
-pub async fn submit_password(
+/// A value a step keeps on the session until completion.
+enum Pending {
+    /// The phone number from the verify step.
+    Phone(Option<String>),
+    /// The password's hash from the password step.
+    PasswordHash(String),
+}
+
+/// Keeps `value` on the session and moves the wizard from its current step to `to`.
+async fn keep_and_advance(
     state: &AppState,
-    actor: &Actor,
     w: &Wizard,
-    password: &str,
-    repeat: &str,
+    value: Pending,
+    to: Step,
 ) -> Result<(), WizardError> {
-    expect_step(w, Step::Password)?;
-    let now_t = state.now();
-    let session_key = format!("wizard-password:{}", w.session_hash);
-    let ip_key = format!("wizard-password-ip:{}", actor.limit_key());
-    state
-        .limits
-        .reserve(
-            &[
-                (
-                    &session_key,
-                    PASSWORD_SESSION_FAILURES,
-                    PASSWORD_SESSION_WINDOW,
-                ),
-                (&ip_key, PASSWORD_IP_FAILURES, PASSWORD_IP_WINDOW),
-            ],
-            now_t,
-        )
-        .map_err(AppError::RateLimited)?;
-    let u = &w.user;
-    let context = [
-        u.first_name.as_str(),
-        u.last_name.as_str(),
-        u.email.as_str(),
-        u.username.as_str(),
-        w.instance.as_str(),
-    ];
-    let password = super::check_password(password, &context)
-        .await
-        .map_err(|e| AppError::Validation(vec![FieldError::new("password", e.to_string())]))?;
-    if password.expose() != repeat {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "password_repeat",
-            "The two passwords do not match.",
-        )])
-        .into());
-    }
-    let hash = state.hasher.hash(password.expose().to_owned()).await?;
     let (user, now) = (w.user.username.clone(), state.now().unix_timestamp());
-    let h = w.session_hash.clone();
+    let (h, from) = (w.session_hash.clone(), w.step);
     state
         .db
         .write(move |tx| {
-            tx.execute(
-                "UPDATE session SET pending_password_hash = ?2 WHERE id_hash = ?1",
-                params![h, hash],
-            )?;
-            set_step(tx, &h, Step::Vpn, Step::Password, &user, now)
+            match value {
+                Pending::Phone(phone) => tx.execute(
+                    "UPDATE session SET pending_phone = ?2 WHERE id_hash = ?1",
+                    params![h, phone],
+                )?,
+                Pending::PasswordHash(hash) => tx.execute(
+                    "UPDATE session SET pending_password_hash = ?2 WHERE id_hash = ?1",
+                    params![h, hash],
+                )?,
+            };
+            set_step(tx, &h, to, from, &user, now)
         })
         .await?;
-    // A success is no failure: the address gets its attempt back (the session moved on).
-    state.limits.refund(&ip_key, now_t);
     Ok(())
 }
 
@@ -539,6 +517,8 @@ pub async fn complete(
 ) -> Result<(), WizardError> {
     expect_step(w, Step::Vpn)?;
     let device = match device {
+        // No location to connect to: a key pair now would be thrown away, so none is added.
+        _ if !w.has_locations => None,
         Some(d) => {
             let name = parse_device_name(&d.name);
             let key = WgKey::parse("public_key", &d.public_key);
@@ -722,84 +702,4 @@ pub fn tag_values(
         admin_phone: admin.and_then(|a| a.phone.clone()).unwrap_or_default(),
         url: url.to_owned(),
     }
-}
-
-/// One location's config on the done page.
-#[derive(Debug, Clone)]
-pub struct DoneConfig {
-    /// Location id.
-    pub location_id: i64,
-    /// Location name.
-    pub name: String,
-    /// wg-quick text with the private key placeholder.
-    pub config: String,
-    /// Safe file name.
-    pub file_name: String,
-}
-
-/// What the done page shows.
-#[derive(Debug, Clone)]
-pub struct Done {
-    /// The welcome message, rendered and sanitised.
-    pub welcome_html: String,
-    /// The device's name, when one was added.
-    pub device_name: Option<String>,
-    /// The device's public key (the browser finds its private key by it).
-    pub device_key: Option<String>,
-    /// One config per location.
-    pub configs: Vec<DoneConfig>,
-}
-
-/// The onboarding message and the device's configs.
-pub async fn done(state: &AppState, w: &Wizard) -> Result<Done, WizardError> {
-    if w.step != Step::Done {
-        return Err(WizardError::WrongStep(w.step));
-    }
-    let w = w.clone();
-    let url = state.config.public_url.clone();
-    Ok(state
-        .db
-        .read(move |c| {
-            let settings = load_settings(c)?;
-            let token = tokens::get(c, w.token_id)?.ok_or(AppError::NotFound)?;
-            let admin = match token.admin_id {
-                Some(id) => users::get(c, id)?,
-                None => None,
-            };
-            let welcome_html = render_welcome(
-                &settings.welcome_message,
-                &tag_values(&w.user, admin.as_ref(), &url, &settings.instance_name),
-            );
-            let mut configs = Vec::new();
-            let mut device_name = None;
-            let mut device_key = None;
-            if let Some(device_id) = w.device_id {
-                let found: Option<(String, String)> = c
-                    .query_row(
-                        "SELECT name, public_key FROM device WHERE id = ?1",
-                        [device_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .ok();
-                if let Some((name, key)) = found {
-                    device_name = Some(name);
-                    device_key = Some(key);
-                }
-                for (l, addrs) in device_locations(c, device_id)? {
-                    configs.push(DoneConfig {
-                        location_id: l.id,
-                        file_name: super::locations::config_file_name(&l.name),
-                        config: client_config(&l, &addrs)?,
-                        name: l.name,
-                    });
-                }
-            }
-            Ok(Done {
-                welcome_html,
-                device_name,
-                device_key,
-                configs,
-            })
-        })
-        .await?)
 }

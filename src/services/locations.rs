@@ -246,12 +246,13 @@ fn duplicate_name(name: &str) -> AppError {
     AppError::field("name", format!("A location named {name} already exists."))
 }
 
-/// Creates a location and gives every existing device an address in it.
+/// Creates a location and gives every existing device an address in it; returns its id and
+/// how many people with a device were emailed about it.
 pub async fn create_location(
     state: &AppState,
     actor: &Actor,
     input: LocationInput,
-) -> Result<i64, AppError> {
+) -> Result<(i64, usize), AppError> {
     let p = parse(&input, false)?;
     let (private_key, public_key) = match &p.key {
         KeyChoice::Generate => {
@@ -265,7 +266,7 @@ pub async fn create_location(
     };
     let now = state.now().unix_timestamp();
     let actor = actor.clone();
-    state
+    let created = state
         .db
         .write(move |tx| {
             if repo::find_by_name(tx, &p.name)?.is_some() {
@@ -293,9 +294,39 @@ pub async fn create_location(
             audit::insert(tx, &actor.event(now, "location.created", Some(&p.name)))?;
             let who = p.access.as_ref().unwrap_or(&Access::Everyone);
             access::apply(tx, &actor, id, &p.name, who, now)?;
-            Ok(id)
+            let told = tell_device_owners(tx, id, &p.name, now)?;
+            Ok((id, told))
         })
-        .await
+        .await?;
+    state.mail_wake.notify_one();
+    Ok(created)
+}
+
+/// Queues "new VPN location" for everyone with a device who may connect to it: the desktop
+/// client picks the location up by itself, a configuration file made in the browser does not.
+/// Returns how many.
+fn tell_device_owners(tx: &Connection, id: i64, name: &str, now: i64) -> Result<usize, AppError> {
+    let owners = repo::device_owners_with_access(tx, id)?;
+    tell(tx, &owners, name, now)?;
+    Ok(owners.len())
+}
+
+/// Queues "new VPN location" to each (email, first name).
+fn tell(
+    tx: &Connection,
+    owners: &[(String, String)],
+    name: &str,
+    now: i64,
+) -> Result<(), AppError> {
+    if owners.is_empty() {
+        return Ok(());
+    }
+    let instance = crate::services::settings::load(tx)?.instance_name;
+    for (email, first_name) in owners {
+        let mail = crate::mail::templates::new_location_email(email, first_name, &instance, name);
+        crate::services::outbox::queue(tx, "new-location", &mail, now)?;
+    }
+    Ok(())
 }
 
 /// Saves a location's changes; device addresses follow a changed pool.
@@ -338,11 +369,20 @@ pub async fn update_location(
             sync_addresses(tx, id, &p.pool)?;
             audit::insert(tx, &actor.event(now, "location.updated", Some(&p.name)))?;
             if let Some(who) = &p.access {
+                let before = repo::device_owners_with_access(tx, id)?;
                 access::apply(tx, &actor, id, &p.name, who, now)?;
+                // Opened to more people: those with a device hear about it as if it were new.
+                let gained: Vec<_> = repo::device_owners_with_access(tx, id)?
+                    .into_iter()
+                    .filter(|o| !before.contains(o))
+                    .collect();
+                tell(tx, &gained, &p.name, now)?;
             }
             Ok(())
         })
-        .await
+        .await?;
+    state.mail_wake.notify_one();
+    Ok(())
 }
 
 /// Deletes a location and the device addresses in it; returns its name.

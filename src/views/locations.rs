@@ -32,7 +32,7 @@ pub fn locations_page(
             @if list.is_empty() {
                 div class="card stack" {
                     p { "No locations yet. A location is a WireGuard network people connect to: its gateway's address pool, endpoint and key." }
-                    p { "Enrollment can still run without one; users get VPN access once a location exists." }
+                    p { "Enrollment can still run without one: people set their password and skip the VPN device. Once you add a location, give them VPN access with Configure Desktop Client, or by adding a device on their user page." }
                 }
             } @else {
                 table class="data" {

@@ -107,23 +107,28 @@ async fn current(
         .cookie(wizard_cookie_name(https))
         .map(|c| c.value().to_owned())
     else {
-        return Ok(Err(ended(state, false).await?));
+        return Ok(Err(ended(state, view::Ended::Missing).await?));
     };
     match svc::wizard(state, &value).await {
         Ok(w) => Ok(Ok(w)),
-        Err(WizardError::Expired) => Ok(Err(ended(state, true).await?)),
-        Err(WizardError::NoSession) => Ok(Err(ended(state, false).await?)),
+        Err(WizardError::Closed(admin)) => {
+            Ok(Err(ended(state, view::Ended::Closed(admin.as_ref())).await?))
+        }
+        Err(WizardError::Expired(admin)) => {
+            Ok(Err(
+                ended(state, view::Ended::Expired(admin.as_ref())).await?
+            ))
+        }
+        Err(WizardError::Cancelled) => Ok(Err(ended(state, view::Ended::Cancelled).await?)),
+        Err(WizardError::NoSession) => Ok(Err(ended(state, view::Ended::Replaced).await?)),
         Err(WizardError::WrongStep(_)) => Ok(Err(see_other("/enroll/wizard"))),
         Err(WizardError::App(e)) => Err(e),
     }
 }
 
-async fn ended(state: &AppState, expired: bool) -> Result<HttpResponse, AppError> {
+async fn ended(state: &AppState, why: view::Ended<'_>) -> Result<HttpResponse, AppError> {
     let instance = instance_name(state).await?;
-    let mut res = html(
-        StatusCode::GONE,
-        view::session_ended_page(&instance, expired),
-    );
+    let mut res = html(StatusCode::GONE, view::session_ended_page(&instance, why));
     res.add_cookie(&removal(
         wizard_cookie_name(state.config.is_https()),
         state.config.is_https(),
@@ -140,7 +145,7 @@ fn render_step(
     values: (&str, &str),
 ) -> HttpResponse {
     let page = match w.step {
-        Step::Welcome => view::welcome_step(w, state.config.enrollment_session_ttl.whole_minutes()),
+        Step::Welcome => view::welcome_step(w, state.config.enrollment_session_ttl.whole_seconds()),
         Step::Verify => view::verify_step(
             w,
             if values.0.is_empty() {
@@ -150,7 +155,7 @@ fn render_step(
             },
             errors,
         ),
-        Step::Password => view::password_step(w, errors),
+        Step::Password => view::password_step(w, "", None, errors),
         Step::Vpn => view::vpn_step(w, values.0, values.1, errors),
         Step::Done => return see_other("/enroll/done"),
     };
@@ -201,7 +206,12 @@ fn after_step(
             values,
         )),
         Err(WizardError::App(e)) => Err(e),
-        Err(WizardError::Expired | WizardError::NoSession) => Ok(see_other("/enroll/wizard")),
+        Err(
+            WizardError::Expired(_)
+            | WizardError::Closed(_)
+            | WizardError::NoSession
+            | WizardError::Cancelled,
+        ) => Ok(see_other("/enroll/wizard")),
     }
 }
 
@@ -270,7 +280,9 @@ pub struct PasswordForm {
     csrf_token: Option<String>,
     #[serde(default)]
     username: Option<String>,
+    #[serde(default)]
     password: String,
+    #[serde(default)]
     password_repeat: String,
 }
 
@@ -286,12 +298,34 @@ pub async fn submit_password(
     };
     let _ = &form.username;
     let who = actor(&req, &state, Some((&w.user.username, w.user.id)));
-    after_step(
-        &state,
-        &w,
-        svc::submit_password(&state, &who, &w, &form.password, &form.password_repeat).await,
-        ("", ""),
-    )
+    let result =
+        svc::submit_password(&state, &who, &w, &form.password, &form.password_repeat).await;
+    if let Err(WizardError::App(AppError::Validation(errors))) = &result {
+        // The password stays in its field (only the repeat is typed again), with its meter.
+        let meter = svc::password_strength(&w, &form.password).await.ok();
+        let page = view::password_step(&w, &form.password, meter.as_ref(), errors);
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+    }
+    after_step(&state, &w, result, ("", ""))
+}
+
+/// The live strength meter (htmx, while typing): the meter alone, for the password typed so
+/// far. Changes nothing; the password step's submit still decides.
+pub async fn password_strength(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
+        Ok(w) => w,
+        Err(res) => return Ok(res),
+    };
+    let _ = (&form.username, &form.password_repeat);
+    match svc::password_strength(&w, &form.password).await {
+        Ok(a) => Ok(html(StatusCode::OK, view::strength_meter(Some(&a)))),
+        Err(WizardError::App(e)) => Err(e),
+        Err(_) => Ok(html(StatusCode::OK, view::strength_meter(None))),
+    }
 }
 
 /// The VPN form.

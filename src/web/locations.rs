@@ -135,12 +135,20 @@ pub async fn submit_new_location(
     let form = Submitted::decode(form)?;
     let who = admin_post(&req, &state, &session, form.form.csrf_token.as_deref())?;
     match svc::create_location(&state, &who, form.input()).await {
-        Ok(_) => Ok(flash::redirect_with(
-            "/admin/locations",
-            Kind::Notice,
-            &format!("Added location {}.", form.form.name.trim()),
-            state.config.is_https(),
-        )),
+        Ok((_, told)) => {
+            let name = form.form.name.trim();
+            let notice = match told {
+                0 => format!("Added location {name}."),
+                1 => format!("Added location {name}. 1 person with a device was emailed how to connect to it."),
+                n => format!("Added location {name}. {n} people with a device were emailed how to connect to it."),
+            };
+            Ok(flash::redirect_with(
+                "/admin/locations",
+                Kind::Notice,
+                &notice,
+                state.config.is_https(),
+            ))
+        }
         Err(AppError::Validation(errors)) => {
             let instance = instance_name(&state).await?;
             Ok(html(

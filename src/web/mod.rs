@@ -265,6 +265,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource("/enroll/wizard/password").route(web::post().to(enroll::submit_password)),
     )
+    .service(
+        web::resource("/enroll/wizard/password/strength")
+            .route(web::post().to(enroll::password_strength)),
+    )
     .service(web::resource("/enroll/wizard/vpn").route(web::post().to(enroll::submit_vpn)))
     .service(web::resource("/enroll/done").route(web::get().to(enroll::show_done)))
     .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))

@@ -9,6 +9,7 @@ mod devices;
 mod enrollment;
 mod support;
 mod tokens;
+mod wizard;
 
 use fantoccini::key::Key;
 use fantoccini::Locator;

@@ -394,6 +394,12 @@ async fn sequence_b_activates_an_enrolled_users_desktop() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("This token is for the desktop client"));
     assert!(page.body.contains("defguard://addinstance?token="));
+    // Copy buttons for both values, and where to get the client.
+    assert!(page.body.contains(r#"aria-label="Copy instance url""#));
+    assert!(page.body.contains(r#"aria-label="Copy token""#));
+    assert!(page
+        .body
+        .contains(r#"href="https://defguard.net/download/""#));
 }
 
 #[tokio::test]

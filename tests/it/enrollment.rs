@@ -252,17 +252,7 @@ async fn a_new_user_enrolls_from_link_to_done() {
     .await;
     assert_eq!(bad_key.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad_key.body.contains("exactly 44 characters"));
-    let (_, public) = onramp::services::locations::generate_keypair();
-    let res = step(
-        &user,
-        "/enroll/wizard/vpn",
-        &[
-            ("device_name", "laptop"),
-            ("public_key", &public),
-            ("action", "add"),
-        ],
-    )
-    .await;
+    let (res, public) = add_laptop(&user).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     assert_eq!(res.location(), "/enroll/done");
 
@@ -543,17 +533,7 @@ async fn a_failing_last_step_writes_nothing() {
     let secret = hand_over_token(&app, id).await;
     let (user, _) = start(&app, &secret).await;
     walk_to_vpn(&user).await;
-    let (_, public) = onramp::services::locations::generate_keypair();
-    let res = step(
-        &user,
-        "/enroll/wizard/vpn",
-        &[
-            ("device_name", "laptop"),
-            ("public_key", &public),
-            ("action", "add"),
-        ],
-    )
-    .await;
+    let (res, _) = add_laptop(&user).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(res.body.contains("no free address left"), "{}", res.body);
     assert!(app.user("jnowak").expect("user").password_hash.is_none());
@@ -688,6 +668,7 @@ async fn starting_is_rate_limited_per_address() {
 #[tokio::test]
 async fn a_mandatory_vpn_step_cannot_be_skipped_and_enrolled_users_get_no_wizard() {
     let app = admin().await;
+    add_location(&app, "10.10.0.1/24").await;
     let form = app.get("/admin/settings").await;
     let _ = form;
     {
@@ -707,17 +688,7 @@ async fn a_mandatory_vpn_step_cannot_be_skipped_and_enrolled_users_get_no_wizard
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.body.contains("Adding a VPN device is required"));
     // An enrolled user cannot be sent through enrollment again.
-    let (_, public) = onramp::services::locations::generate_keypair();
-    step(
-        &user,
-        "/enroll/wizard/vpn",
-        &[
-            ("device_name", "laptop"),
-            ("public_key", &public),
-            ("action", "add"),
-        ],
-    )
-    .await;
+    add_laptop(&user).await;
     let res = app
         .post(
             &format!("/admin/users/{id}/enrollment"),
@@ -730,4 +701,279 @@ async fn a_mandatory_vpn_step_cannot_be_skipped_and_enrolled_users_get_no_wizard
         .await
         .body
         .contains("has already enrolled"));
+}
+
+#[tokio::test]
+async fn an_admin_cancelling_is_told_apart_from_opening_the_link_elsewhere() {
+    let app = admin().await;
+    add_location(&app, "10.10.0.1/24").await;
+
+    // A browser that never started one.
+    let stranger = app.another_browser().get("/enroll/wizard").await;
+    assert_eq!(stranger.status, StatusCode::GONE);
+    assert!(
+        stranger.body.contains("No enrollment in progress"),
+        "{}",
+        stranger.body
+    );
+
+    // Opened again in another browser: the first one is told so.
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (first, _) = start(&app, &secret).await;
+    let (second, _) = start(&app, &secret).await;
+    let replaced = first.get("/enroll/wizard").await;
+    assert_eq!(replaced.status, StatusCode::GONE);
+    assert!(replaced.body.contains("opened again"), "{}", replaced.body);
+    assert!(!replaced.body.contains("cancelled"), "{}", replaced.body);
+
+    // The admin disables the user mid-wizard.
+    let disabled = app.post(&format!("/admin/users/{id}/disable"), &[]).await;
+    assert!(
+        disabled.status.is_success() || disabled.status.is_redirection(),
+        "{}",
+        disabled.body
+    );
+    assert_cancelled(&second.get("/enroll/wizard").await);
+
+    // The admin revokes the token mid-wizard.
+    let other = app.add_user("akowalska", "Anna", "Kowalska").await;
+    let secret = hand_over_token(&app, other).await;
+    let (anna, _) = start(&app, &secret).await;
+    assert_eq!(anna.get("/enroll/wizard").await.status, StatusCode::OK);
+    let revoked = app
+        .post(&format!("/admin/users/{other}/revoke-token"), &[])
+        .await;
+    assert!(
+        revoked.status.is_success() || revoked.status.is_redirection(),
+        "{}",
+        revoked.body
+    );
+    assert_cancelled(&anna.get("/enroll/wizard").await);
+}
+
+#[tokio::test]
+async fn without_a_location_the_vpn_step_adds_no_device() {
+    let app = admin().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    walk_to_vpn(&user).await;
+    let vpn = user.get("/enroll/wizard").await;
+    assert!(
+        vpn.body.contains("There is no VPN to connect to yet"),
+        "{}",
+        vpn.body
+    );
+    assert!(!vpn.body.contains("Generate key pair"), "{}", vpn.body);
+    assert!(!vpn.body.contains("Public key"), "{}", vpn.body);
+    // Even a device sent anyway is not added: its key would be thrown away.
+    let (res, _) = add_laptop(&user).await;
+    assert_eq!(res.location(), "/enroll/done", "{}", res.body);
+    let done = user.get("/enroll/done").await;
+    assert!(done.body.contains("No VPN yet"), "{}", done.body);
+    assert!(
+        done.body.contains("activate the VPN desktop client"),
+        "{}",
+        done.body
+    );
+    let conn = app.state.db.conn().expect("conn");
+    assert_eq!(
+        onramp::db::devices::count_for_user(&conn, id).expect("count"),
+        0
+    );
+    // Once the window is over, Done says the enrollment is complete, not "time is up".
+    app.clock.advance(Duration::minutes(11));
+    let late = user.get("/enroll/done").await;
+    assert_eq!(late.status, StatusCode::GONE);
+    assert!(
+        late.body.contains("Your enrollment is complete"),
+        "{}",
+        late.body
+    );
+    assert!(!late.body.contains("nothing was saved"), "{}", late.body);
+}
+
+#[tokio::test]
+async fn the_password_meter_judges_by_the_policy_and_keeps_the_password_after_an_error() {
+    let app = admin().await;
+    add_location(&app, "10.10.0.1/24").await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    let csrf = wizard_csrf(&user.get("/enroll/wizard").await);
+    // Not on the password step yet: the meter says nothing.
+    let early = user
+        .post_raw(
+            "/enroll/wizard/password/strength",
+            &[("csrf_token", &csrf), ("password", "password1234")],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::OK);
+    assert!(!early.body.contains("Strength"), "{}", early.body);
+    walk_to_vpn_until_password(&user).await;
+    let meter = |password: &'static str| {
+        let user = &user;
+        let csrf = csrf.clone();
+        async move {
+            user.post_raw(
+                "/enroll/wizard/password/strength",
+                &[
+                    ("csrf_token", &csrf),
+                    ("password", password),
+                    ("password_repeat", ""),
+                ],
+            )
+            .await
+        }
+    };
+    let weak = meter("password1234").await;
+    assert_eq!(weak.status, StatusCode::OK);
+    assert!(weak.body.contains("too weak"), "{}", weak.body);
+    assert!(
+        weak.body.contains("too easy to guess: this is"),
+        "{}",
+        weak.body
+    );
+    assert!(!weak.body.contains("<html"), "a fragment: {}", weak.body);
+    let good = meter("plum orbit velvet river").await;
+    assert!(
+        good.body.contains("This password will be accepted."),
+        "{}",
+        good.body
+    );
+    // Without the CSRF token: refused.
+    let forged = user
+        .post_raw("/enroll/wizard/password/strength", &[("password", "x")])
+        .await;
+    assert!(forged.status.is_client_error(), "{}", forged.body);
+
+    // A plain submit with a mismatch keeps the first field and shows its meter.
+    let res = step(
+        &user,
+        "/enroll/wizard/password",
+        &[
+            ("password", GOOD_PASSWORD),
+            ("password_repeat", "something else"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body.contains(&format!(r#"value="{GOOD_PASSWORD}""#)),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("This password will be accepted."),
+        "{}",
+        res.body
+    );
+    assert!(
+        res.body.contains("The two passwords do not match."),
+        "{}",
+        res.body
+    );
+}
+
+/// Adds a device "laptop" with a fresh key on the VPN step.
+async fn add_laptop(user: &TestApp) -> (Page, String) {
+    let (_, public) = onramp::services::locations::generate_keypair();
+    let fields = [
+        ("device_name", "laptop"),
+        ("public_key", &public),
+        ("action", "add"),
+    ];
+    (step(user, "/enroll/wizard/vpn", &fields).await, public)
+}
+
+/// The page a wizard shows once an admin called the enrollment off.
+fn assert_cancelled(page: &Page) {
+    assert_eq!(page.status, StatusCode::GONE);
+    assert!(
+        page.body
+            .contains("Your administrator cancelled this enrollment"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("opened again"), "{}", page.body);
+}
+
+/// Welcome → Verify, leaving the user on the password step.
+async fn walk_to_vpn_until_password(user: &TestApp) {
+    step(user, "/enroll/wizard/welcome", &[]).await;
+    step(user, "/enroll/wizard/verify", &[("phone", "")]).await;
+    assert!(user
+        .get("/enroll/wizard")
+        .await
+        .body
+        .contains("Create password"));
+}
+
+#[tokio::test]
+async fn a_new_location_is_announced_to_everyone_with_a_device() {
+    let smtp = crate::smtp_server::SmtpServer::start().await;
+    let config =
+        onramp::config::parse_smtp_url(&format!("smtp://127.0.0.1:{}?tls=none", smtp.port()))
+            .expect("SMTP URL");
+    let mut app = TestApp::spawn_with(move |c| c.smtp = Some(config)).await;
+    app.admin_login().await;
+    add_location(&app, "10.10.0.1/24").await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    app.add_user("akowalska", "Anna", "Kowalska").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    walk_to_vpn(&user).await;
+    let (done, _) = add_laptop(&user).await;
+    assert_eq!(done.location(), "/enroll/done", "{}", done.body);
+    // Welcome and new-device mails to Jan, the notification to the admin.
+    let before = smtp
+        .wait_for(3, std::time::Duration::from_secs(10))
+        .await
+        .len();
+
+    add_named_location(&app, "Lab", "10.20.0.1/24").await;
+    let list = app.get("/admin/locations").await;
+    assert!(
+        list.body.contains(
+            "Added location Lab. 1 person with a device was emailed how to connect to it."
+        ),
+        "{}",
+        list.body
+    );
+    let messages = smtp
+        .wait_for(before + 1, std::time::Duration::from_secs(10))
+        .await;
+    let news: Vec<_> = messages
+        .iter()
+        .filter(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("New VPN location"))
+        })
+        .collect();
+    assert_eq!(news.len(), 1, "only Jan has a device");
+    let mail = news[0];
+    assert_eq!(mail.envelope_to, ["jnowak@example.com"]);
+    let text = mail.part("text/plain");
+    assert!(text.contains("Lab"), "{text}");
+    assert!(text.contains("desktop client"), "{text}");
+    assert!(
+        text.contains("ask your administrator to add a new device"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_one_minute_window_reads_as_one_minute() {
+    let mut app = TestApp::spawn_with(|c| c.enrollment_session_ttl = Duration::seconds(60)).await;
+    app.admin_login().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let secret = hand_over_token(&app, id).await;
+    let (user, _) = start(&app, &secret).await;
+    let welcome = user.get("/enroll/wizard").await;
+    assert!(
+        welcome.body.contains("You have 1 minute from the start"),
+        "{}",
+        welcome.body
+    );
 }

@@ -344,8 +344,11 @@ async fn a_restricted_location_follows_group_membership_everywhere() {
     assert_eq!(network_names(&poll(&app, &polling).await), ["Office"]);
     assert!(!gateway(&app, 2).contains(&pubkey));
 
-    // Opening the location again brings it back without a membership.
+    // Opening the location again brings it back without a membership, and its news by email.
+    let news = "SELECT count(*) FROM outbox WHERE kind = 'new-location' AND recipient = 'jnowak@example.com'";
+    assert_eq!(count(&app, news), 0);
     set_lab_access(&app, &[("access", "everyone")]).await;
+    assert_eq!(count(&app, news), 1);
     assert_eq!(
         network_names(&poll(&app, &polling).await),
         ["Lab", "Office"]
@@ -380,17 +383,19 @@ async fn the_wizard_says_so_when_no_location_is_open() {
     let token = hand_over_token(&app, id, "enrollment").await;
     let (user, _) = browser_start(&app, &token).await;
     walk_to_vpn(&user).await;
-    let pair = key();
-    let fields = [
-        ("device_name", "laptop"),
-        ("public_key", pair.as_str()),
-        ("action", "add"),
-    ];
-    let done = step(&user, "/enroll/wizard/vpn", &fields).await;
+    // A location exists, but none is open to jnowak: no device to add.
+    let vpn = user.get("/enroll/wizard").await;
+    assert!(
+        vpn.body.contains("There is no VPN to connect to yet."),
+        "{}",
+        vpn.body
+    );
+    let done = step(&user, "/enroll/wizard/vpn", &[("action", "skip")]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = user.get("/enroll/done").await;
     assert!(
-        page.body.contains("No VPN location is open to you yet."),
+        page.body
+            .contains("There is no VPN location for you yet, so no device was added."),
         "{}",
         page.body
     );
