@@ -35,6 +35,17 @@ pub enum Command {
     },
     /// Run on a location's gateway host: keep a WireGuard interface equal to onramp's view.
     Gateway(GatewayArgs),
+    /// Add the people of a CSV file (the format of "Import users"): every row or none.
+    ImportUsers {
+        /// The CSV file.
+        file: PathBuf,
+        /// Email each new user an invitation (queued in the outbox).
+        #[arg(long)]
+        invite: bool,
+        /// Only print what would happen; add no one.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Give the admin account a new password and end its sessions.
     ResetAdminPassword {
         /// The admin account to reset.

@@ -38,6 +38,11 @@ fn main() -> ExitCode {
         Command::ResetAdminPassword { username } => reset_admin_password(config, &username),
         Command::GatewayConfig { location } => gateway_config(config, location),
         Command::Gateway(args) => gateway(args),
+        Command::ImportUsers {
+            file,
+            invite,
+            dry_run,
+        } => import_users(config, &file, invite, dry_run),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -140,6 +145,71 @@ fn gateway_config(config: Config, location: String) -> anyhow::Result<()> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+fn import_users(
+    config: Config,
+    file: &std::path::Path,
+    invite: bool,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use services::import::Action;
+    let meta = std::fs::metadata(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    if meta.len() > onramp::domain::import::MAX_BYTES as u64 {
+        anyhow::bail!(
+            "{}: the file is larger than 5 MB; split it into smaller files",
+            file.display()
+        );
+    }
+    let bytes = std::fs::read(file)?;
+    let state = startup::open_state(config, Arc::new(SystemClock))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let plan = match rt.block_on(services::import::dry_run(&state, bytes)) {
+        Err(onramp::error::AppError::Validation(errors)) => {
+            let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            anyhow::bail!("{}: {}", file.display(), messages.join(" "));
+        }
+        other => other?,
+    };
+    for row in &plan.rows {
+        let what = match &row.action {
+            Action::Create => "add".to_owned(),
+            Action::Skip(why) => format!("skip: {why}"),
+            Action::Error(why) => format!("error: {why}"),
+        };
+        println!("line {}: {}: {what}", row.line, row.username);
+    }
+    println!(
+        "{} to add, {} skipped, {} with errors",
+        plan.creates.len(),
+        plan.skips(),
+        plan.errors()
+    );
+    if plan.errors() > 0 {
+        anyhow::bail!("nothing was imported: fix the rows with errors and run the command again");
+    }
+    if dry_run {
+        println!("dry run: nothing was added");
+        return Ok(());
+    }
+    let actor = services::Actor {
+        username: "system".to_owned(),
+        ..Default::default()
+    };
+    let summary = rt.block_on(services::import::apply(
+        &state,
+        &actor,
+        plan.creates,
+        invite,
+    ))?;
+    println!(
+        "imported {} users; {} invitation emails queued",
+        summary.created, summary.invited
+    );
+    Ok(())
 }
 
 fn gateway(args: onramp::cli::GatewayArgs) -> anyhow::Result<()> {

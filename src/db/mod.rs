@@ -5,6 +5,7 @@ pub mod audit;
 pub mod devices;
 pub mod gateways;
 pub mod groups;
+pub mod imports;
 pub mod locations;
 pub mod mfa;
 pub mod migrate;

@@ -339,6 +339,18 @@ pub fn list(
     Ok((rows, total))
 }
 
+/// The active admin who was created first.
+pub fn first_active_admin(conn: &Connection) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS} FROM user WHERE is_admin = 1 AND is_active = 1 ORDER BY id LIMIT 1"
+        ),
+        [],
+        from_row,
+    )
+    .optional()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

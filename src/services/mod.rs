@@ -12,6 +12,7 @@ pub mod devices;
 pub mod enrollment;
 pub mod gateways;
 pub mod groups;
+pub mod import;
 pub mod locations;
 pub mod mfa;
 pub mod outbox;

@@ -340,3 +340,129 @@ fn remove_pending_devices(
     }
     Ok(())
 }
+
+/// What every invitation of one batch shares: where links point, how long tokens last and
+/// who the emails name as the contact.
+#[derive(Debug, Clone)]
+pub struct InviteContext {
+    /// The instance's display name.
+    pub instance: String,
+    /// The public URL.
+    pub url: String,
+    /// Token lifetime, seconds.
+    pub ttl: i64,
+    /// Enrollment window, seconds.
+    pub session_ttl: i64,
+    /// The issuing admin, if a person issues it.
+    pub admin_id: Option<i64>,
+    /// The contact the email names.
+    pub contact: Contact,
+}
+
+impl InviteContext {
+    /// The context for invitations `actor` issues now, valid for `ttl` seconds. Without a
+    /// logged-in admin (the command line) the emails name the oldest active admin.
+    pub fn load(
+        tx: &rusqlite::Connection,
+        state: &AppState,
+        actor: &Actor,
+        ttl: i64,
+    ) -> Result<Self, AppError> {
+        let admin = match actor.user_id {
+            Some(id) => users::get(tx, id)?,
+            None => users::first_active_admin(tx)?,
+        }
+        .ok_or_else(|| {
+            AppError::Forbidden(
+                "Invitations name an admin as the contact, and there is no active admin.".into(),
+            )
+        })?;
+        Ok(Self {
+            instance: settings_repo::get(tx, settings_repo::INSTANCE_NAME)?
+                .unwrap_or_else(|| "onramp".into()),
+            url: state.config.public_url.clone(),
+            ttl,
+            session_ttl: state.config.enrollment_session_ttl.whole_seconds(),
+            admin_id: actor.user_id,
+            contact: admin_contact(&admin),
+        })
+    }
+}
+
+/// An enrollment token issued inside a batch.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    /// The token's id.
+    pub token_id: i64,
+    /// The secret, for a caller that hands it over itself.
+    pub secret: String,
+}
+
+/// Issues an enrollment token for `user` inside the caller's transaction, revoking the
+/// user's earlier unused tokens, audits it, and queues the invitation email when `email`
+/// is given (the secret sealed until delivery). The caller wakes the mail worker.
+pub fn invite_in_tx(
+    tx: &rusqlite::Connection,
+    state: &AppState,
+    actor: &Actor,
+    user: &users::UserRow,
+    email: Option<&Email>,
+    ctx: &InviteContext,
+    now: i64,
+) -> Result<Invitation, AppError> {
+    let secret = random_alphanumeric(TOKEN_LEN);
+    let revoked = tokens::revoke_for_user(tx, user.id, now)?;
+    tokens::end_token_sessions(tx, user.id)?;
+    remove_pending_devices(tx, actor, user, now)?;
+    let token_id = tokens::insert(
+        tx,
+        &tokens::NewToken {
+            hash: &sha256_hex(&secret),
+            purpose: Purpose::Enrollment,
+            user_id: user.id,
+            admin_id: ctx.admin_id,
+            email: email.map(Email::as_str),
+            created_at: now,
+            expires_at: now + ctx.ttl,
+        },
+    )?;
+    let detail = format!(
+        "enrollment token #{token_id}, {}{}",
+        match email {
+            Some(to) => format!("queued for email to {}", to.as_str()),
+            None => "handed over through the API".to_owned(),
+        },
+        if revoked > 0 {
+            format!(", revoked {revoked} earlier")
+        } else {
+            String::new()
+        }
+    );
+    audit::insert(
+        tx,
+        &actor
+            .event(now, "token.issued", Some(&user.username))
+            .with_detail(&detail),
+    )?;
+    if let Some(to) = email {
+        let message = templates::enrollment_email(&TokenEmail {
+            to: to.as_str(),
+            first_name: &user.first_name,
+            instance: &ctx.instance,
+            url: &ctx.url,
+            token_ttl: ctx.ttl,
+            session_ttl: ctx.session_ttl,
+            admin: &ctx.contact,
+        });
+        let sealed = state.secrets.seal(&secret)?;
+        super::outbox::queue_sealed(tx, "enrollment", &message, Some(&sealed), now)?;
+        let to_detail = format!("to {}", to.as_str());
+        audit::insert(
+            tx,
+            &actor
+                .event(now, "token.mailed", Some(&user.username))
+                .with_detail(&to_detail),
+        )?;
+    }
+    Ok(Invitation { token_id, secret })
+}

@@ -8,6 +8,7 @@ pub mod enroll;
 pub mod errors;
 pub mod gateways;
 pub mod groups;
+pub mod import;
 pub mod layout;
 pub mod locations;
 pub mod login;

@@ -76,7 +76,10 @@ pub fn users_page(
         html! {
             div class="row spread" {
                 h1 { "Users" }
-                a class="button button-primary" href="/admin/users/new" { "Add user" }
+                div class="row" {
+                    a class="button button-secondary" href="/admin/users/import" { "Import users" }
+                    a class="button button-primary" href="/admin/users/new" { "Add user" }
+                }
             }
             (flash(notice))
             (flash_error(error))

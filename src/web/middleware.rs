@@ -85,13 +85,19 @@ pub async fn read_body_in_time(
             .await
             .map(ServiceResponse::map_into_left_body);
     }
+    // Only the CSV upload takes more than a form.
+    let limit = if req.method() == Method::POST && req.path() == super::import::UPLOAD_PATH {
+        super::import::UPLOAD_LIMIT
+    } else {
+        super::FORM_LIMIT
+    };
     let mut payload = req.take_payload();
     let read = async {
         let mut body = web::BytesMut::new();
         while let Some(chunk) = payload.next().await {
             let chunk: web::Bytes = chunk?;
             body.extend_from_slice(&chunk);
-            if body.len() > super::FORM_LIMIT {
+            if body.len() > limit {
                 break;
             }
         }

@@ -13,6 +13,7 @@ mod flash;
 pub mod gateway;
 mod groups;
 mod health;
+mod import;
 mod locations;
 mod mfa;
 mod middleware;
@@ -141,6 +142,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(users::submit_new_user)),
     )
     .service(web::resource("/admin/users/new").route(web::get().to(users::show_new_user)))
+    .service(
+        web::resource(import::UPLOAD_PATH)
+            .route(web::get().to(import::show_import))
+            .route(web::post().to(import::submit_import)),
+    )
+    .service(
+        web::resource("/admin/users/import/confirm").route(web::post().to(import::submit_confirm)),
+    )
     .service(web::resource("/admin/users/{id}").route(web::get().to(devices::show_user)))
     .service(web::resource("/admin/users/{id}/devices").route(web::post().to(devices::submit_add)))
     .service(
@@ -371,6 +380,7 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::ListQuery,
         users::NewUserForm,
         users::EditUserForm,
+        import::ConfirmForm,
         tokens::TokenDialogForm,
         devices::RenameForm,
         devices::AddDeviceForm,

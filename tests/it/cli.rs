@@ -173,3 +173,69 @@ fn the_database_and_backups_are_private_and_backups_refuse_symlinks() {
     assert!(!out.status.success());
     assert_eq!(std::fs::read(&elsewhere).expect("read"), b"keep");
 }
+
+#[test]
+fn import_users_checks_then_adds_everyone_or_no_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("onramp.db");
+    let out = onramp()
+        .env("ONRAMP_DATABASE", &db)
+        .arg("reset-admin-password")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let good = dir.path().join("team.csv");
+    std::fs::write(
+        &good,
+        "username;first_name;last_name;email\nanna;Anna;Nowak;anna@example.com\nadmin;Ad;Min;x@example.com\n",
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        onramp()
+            .env("ONRAMP_DATABASE", &db)
+            .arg("import-users")
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let count = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .expect("open")
+            .query_row("SELECT count(*) FROM user", [], |r| r.get(0))
+            .expect("count")
+    };
+    let out = run(&[good.to_str().expect("path"), "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("line 2: anna: add"), "{stdout}");
+    assert!(
+        stdout.contains("line 3: admin: skip: admin already exists."),
+        "{stdout}"
+    );
+    assert_eq!(count(), 1);
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "username,first_name,last_name,email\nbob,Bob,B,bob@example.com\ncarl,@SUM(1),J,c@example.com\n",
+    )
+    .expect("write");
+    let out = run(&[bad.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing was imported"));
+    assert_eq!(count(), 1);
+
+    let out = run(&[good.to_str().expect("path"), "--invite"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("imported 1 users; 1 invitation emails queued"));
+    assert_eq!(count(), 2);
+}

@@ -17,6 +17,7 @@ mod gateway_sync;
 mod groups;
 mod hardening;
 mod health;
+mod import;
 mod locations;
 mod mail;
 mod settings;
