@@ -263,6 +263,21 @@ pub fn last_handshake(conn: &Connection, device_id: i64) -> rusqlite::Result<Opt
     )
 }
 
+/// Every device with its owner's username, by owner and name.
+pub fn all_with_owner(conn: &Connection) -> rusqlite::Result<Vec<(DeviceRow, String)>> {
+    conn.prepare(&format!(
+        "SELECT {cols}, u.username FROM device d JOIN user u ON u.id = d.user_id
+         ORDER BY u.username, d.name",
+        cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("d.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))?
+    .query_map([], |r| Ok((from_row(r)?, r.get(6)?)))?
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! SQLite storage: the pool with its pragmas, migrations, and one repository module per table.
 //! Repositories are plain sync functions over a `&Connection`; services own transactions.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod devices;
 pub mod gateways;

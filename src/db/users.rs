@@ -351,6 +351,13 @@ pub fn first_active_admin(conn: &Connection) -> rusqlite::Result<Option<UserRow>
     .optional()
 }
 
+/// Every user by username.
+pub fn all(conn: &Connection) -> rusqlite::Result<Vec<UserRow>> {
+    conn.prepare(&format!("SELECT {COLUMNS} FROM user ORDER BY username"))?
+        .query_map([], from_row)?
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

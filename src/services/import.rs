@@ -1,7 +1,7 @@
 //! Adding many people from a CSV file: a dry run that writes nothing, then one transaction
 //! that adds everyone (and queues their invitations) or no one.
 
-use super::tokens::{invite_in_tx, InviteContext};
+use super::tokens::{invite_in_tx, InviteContext, Purpose};
 use super::Actor;
 use crate::crypto::{random_alphanumeric, sha256_hex};
 use crate::db::{audit, groups, imports, users};
@@ -226,7 +226,16 @@ pub async fn apply(
                         users::find_by_username(tx, &person.username)?.ok_or(AppError::NotFound)?;
                     let email = Email::parse("email", &person.email)
                         .map_err(|e| AppError::BadRequest(e.message))?;
-                    invite_in_tx(tx, &st, &actor, &user, Some(&email), ctx, now)?;
+                    invite_in_tx(
+                        tx,
+                        &st,
+                        &actor,
+                        &user,
+                        Purpose::Enrollment,
+                        Some(&email),
+                        ctx,
+                        now,
+                    )?;
                     summary.invited += 1;
                 }
             }

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account;
+pub mod admin_api;
 pub mod admin_rights;
 pub mod audit;
 pub mod auth;

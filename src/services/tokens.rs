@@ -139,24 +139,7 @@ pub async fn issue_token(
         .db
         .write(move |tx| {
             let user = users::get(tx, user_id)?.ok_or(AppError::NotFound)?;
-            if !user.is_active {
-                return Err(AppError::Forbidden(format!("{} is disabled; enable the account first.", user.username)));
-            }
-            match purpose {
-                Purpose::Enrollment if user.is_enrolled() => {
-                    return Err(AppError::Forbidden(format!(
-                        "{} has already enrolled. Use Configure Desktop Client to set up their desktop.",
-                        user.username
-                    )))
-                }
-                Purpose::Desktop if !user.is_enrolled() => {
-                    return Err(AppError::Forbidden(format!("{} has not enrolled yet. Start enrollment instead.", user.username)))
-                }
-                Purpose::Desktop if locations::count(tx)? == 0 => {
-                    return Err(AppError::Forbidden("Add a location first: a desktop client needs one to connect to.".into()))
-                }
-                _ => {}
-            }
+            check_eligible(tx, &user, purpose)?;
             if email.is_some() {
                 let recent = tokens::emailed_since(tx, user_id, now - RESEND_WINDOW)?;
                 if let Some(oldest_counted) = recent.get(RESEND_LIMIT - 1) {
@@ -189,13 +172,18 @@ pub async fn issue_token(
                     Some(to) => format!("queued for email to {}", to.as_str()),
                     None => "handed over by the admin".to_owned(),
                 },
-                if revoked > 0 { format!(", revoked {revoked} earlier") } else { String::new() }
+                if revoked > 0 {
+                    format!(", revoked {revoked} earlier")
+                } else {
+                    String::new()
+                }
             );
             event.detail = Some(&detail);
             audit::insert(tx, &event)?;
             let mut outbox_id = None;
             if let Some(to) = &email {
-                let instance = settings_repo::get(tx, settings_repo::INSTANCE_NAME)?.unwrap_or_else(|| "onramp".into());
+                let instance = settings_repo::get(tx, settings_repo::INSTANCE_NAME)?
+                    .unwrap_or_else(|| "onramp".into());
                 let contact = admin_contact(&admin);
                 let data = TokenEmail {
                     to: to.as_str(),
@@ -210,7 +198,13 @@ pub async fn issue_token(
                     Purpose::Enrollment => templates::enrollment_email(&data),
                     Purpose::Desktop => templates::desktop_email(&data),
                 };
-                outbox_id = Some(super::outbox::queue_sealed(tx, purpose.as_str(), &message, Some(&sealed), now)?);
+                outbox_id = Some(super::outbox::queue_sealed(
+                    tx,
+                    purpose.as_str(),
+                    &message,
+                    Some(&sealed),
+                    now,
+                )?);
                 let mut mailed = actor.event(now, "token.mailed", Some(&user.username));
                 let to_detail = format!("to {}", to.as_str());
                 mailed.detail = Some(&to_detail);
@@ -235,6 +229,35 @@ pub async fn issue_token(
         state.mail_wake.notify_one();
     }
     Ok(card_id)
+}
+
+/// Whether `user` may get a token for `purpose` now: active, and not yet enrolled for an
+/// enrollment token, enrolled (with a location to connect to) for a desktop token.
+pub fn check_eligible(
+    tx: &rusqlite::Connection,
+    user: &users::UserRow,
+    purpose: Purpose,
+) -> Result<(), AppError> {
+    if !user.is_active {
+        return Err(AppError::Forbidden(format!(
+            "{} is disabled; enable the account first.",
+            user.username
+        )));
+    }
+    match purpose {
+        Purpose::Enrollment if user.is_enrolled() => Err(AppError::Forbidden(format!(
+            "{} has already enrolled. Use Configure Desktop Client to set up their desktop.",
+            user.username
+        ))),
+        Purpose::Desktop if !user.is_enrolled() => Err(AppError::Forbidden(format!(
+            "{} has not enrolled yet. Start enrollment instead.",
+            user.username
+        ))),
+        Purpose::Desktop if locations::count(tx)? == 0 => Err(AppError::Forbidden(
+            "Add a location first: a desktop client needs one to connect to.".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Takes the card `card_id` of user `user_id` left for the admin session `session_id`: the
@@ -398,14 +421,17 @@ pub struct Invitation {
     pub secret: String,
 }
 
-/// Issues an enrollment token for `user` inside the caller's transaction, revoking the
-/// user's earlier unused tokens, audits it, and queues the invitation email when `email`
-/// is given (the secret sealed until delivery). The caller wakes the mail worker.
+/// Issues a token for `purpose` to `user` inside the caller's transaction, revoking the
+/// user's earlier unused tokens, audits it, and queues its email when `email` is given (the
+/// secret sealed until delivery). The caller checks that the user may have one and wakes
+/// the mail worker.
+#[allow(clippy::too_many_arguments)]
 pub fn invite_in_tx(
     tx: &rusqlite::Connection,
     state: &AppState,
     actor: &Actor,
     user: &users::UserRow,
+    purpose: Purpose,
     email: Option<&Email>,
     ctx: &InviteContext,
     now: i64,
@@ -418,7 +444,7 @@ pub fn invite_in_tx(
         tx,
         &tokens::NewToken {
             hash: &sha256_hex(&secret),
-            purpose: Purpose::Enrollment,
+            purpose,
             user_id: user.id,
             admin_id: ctx.admin_id,
             email: email.map(Email::as_str),
@@ -427,7 +453,8 @@ pub fn invite_in_tx(
         },
     )?;
     let detail = format!(
-        "enrollment token #{token_id}, {}{}",
+        "{} token #{token_id}, {}{}",
+        purpose.as_str(),
         match email {
             Some(to) => format!("queued for email to {}", to.as_str()),
             None => "handed over through the API".to_owned(),
@@ -445,7 +472,7 @@ pub fn invite_in_tx(
             .with_detail(&detail),
     )?;
     if let Some(to) = email {
-        let message = templates::enrollment_email(&TokenEmail {
+        let data = TokenEmail {
             to: to.as_str(),
             first_name: &user.first_name,
             instance: &ctx.instance,
@@ -453,9 +480,13 @@ pub fn invite_in_tx(
             token_ttl: ctx.ttl,
             session_ttl: ctx.session_ttl,
             admin: &ctx.contact,
-        });
+        };
+        let message = match purpose {
+            Purpose::Enrollment => templates::enrollment_email(&data),
+            Purpose::Desktop => templates::desktop_email(&data),
+        };
         let sealed = state.secrets.seal(&secret)?;
-        super::outbox::queue_sealed(tx, "enrollment", &message, Some(&sealed), now)?;
+        super::outbox::queue_sealed(tx, purpose.as_str(), &message, Some(&sealed), now)?;
         let to_detail = format!("to {}", to.as_str());
         audit::insert(
             tx,

@@ -2,6 +2,7 @@
 //! the htmx response that swaps it in.
 
 pub mod account;
+pub mod api_tokens;
 pub mod audit;
 pub mod components;
 pub mod enroll;

@@ -113,6 +113,7 @@ pub fn settings_page(
         viewer,
         html! {
             h1 { "Settings" }
+            p { "Automation (scripts, terraform) uses the admin API with " a href="/admin/api-tokens" { "API tokens" } "." }
             (flash(notice))
             (flash_error(error))
             (error_summary(errors))

@@ -79,6 +79,7 @@ pub fn scope() -> actix_web::Scope<
         .route("/poll", web::post().to(submit_poll))
         .route("/info", web::get().to(show_info))
         .route("/health", web::get().to(super::health::show_health))
+        .configure(super::admin_api::configure)
         .default_service(web::to(|| async {
             error(ApiError::new(ApiErrorKind::NotFound, "not found"))
         }))
@@ -87,7 +88,7 @@ pub fn scope() -> actix_web::Scope<
 /// What a body that is JSON but not the expected request is told. serde's own message can
 /// quote the input (`invalid type: integer `5``), so only a missing field, whose name comes
 /// from onramp, is named.
-fn parse_failure(e: &serde_json::Error) -> String {
+pub(super) fn parse_failure(e: &serde_json::Error) -> String {
     let message = e.to_string();
     match message.strip_prefix("missing field ") {
         Some(rest) if e.is_data() => format!(

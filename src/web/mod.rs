@@ -2,7 +2,9 @@
 //! an htmx fragment and a redirect.
 
 mod account;
+mod admin_api;
 mod api;
+mod api_tokens;
 mod assets;
 mod audit;
 mod auth;
@@ -67,6 +69,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
     .route("/", web::get().to(|| async { see_other("/admin/users") }))
     .route("/health", web::get().to(health::show_health))
+    .route(
+        "/api/docs/openapi.json",
+        web::get().to(admin_api::show_openapi),
+    )
     .service(api::scope())
     .service(gateway::scope())
     .route(
@@ -266,6 +272,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/admin/outbox/{id}").route(web::get().to(outbox::show_mail)))
     .service(web::resource("/admin/outbox/{id}/retry").route(web::post().to(outbox::submit_retry)))
     .service(web::resource("/admin/audit").route(web::get().to(audit::show_audit)))
+    .service(
+        web::resource("/admin/api-tokens")
+            .route(web::get().to(api_tokens::show_tokens))
+            .route(web::post().to(api_tokens::submit_new_token)),
+    )
+    .service(
+        web::resource("/admin/api-tokens/{id}/revoke")
+            .route(web::post().to(api_tokens::submit_revoke)),
+    )
     .service(web::resource("/enroll").route(web::get().to(enroll::show_enroll)))
     .service(web::resource("/enroll/start").route(web::post().to(enroll::submit_start)))
     .service(web::resource("/enroll/wizard").route(web::get().to(enroll::show_wizard)))
@@ -381,6 +396,7 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::NewUserForm,
         users::EditUserForm,
         import::ConfirmForm,
+        api_tokens::NewTokenForm,
         tokens::TokenDialogForm,
         devices::RenameForm,
         devices::AddDeviceForm,
@@ -405,7 +421,9 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         api::ActivateRequest,
         api::NewDeviceRequest,
         api::ExistingDeviceRequest,
-        api::PollRequest
+        api::PollRequest,
+        admin_api::AddUserData,
+        admin_api::StartEnrollmentRequest
     );
     if let Ok(text) = std::str::from_utf8(body) {
         let _ = crate::domain::user::Profile::parse(text, text, text, text);

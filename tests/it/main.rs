@@ -7,6 +7,7 @@
 mod helpers;
 
 mod account;
+mod admin_api;
 mod auth;
 mod cli;
 mod client_api;
