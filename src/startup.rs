@@ -118,7 +118,8 @@ impl Application {
         self.port
     }
 
-    /// Runs until the server is stopped, pruning ended sessions in the background.
+    /// Runs until the server is stopped, pruning ended sessions and sending due invitation
+    /// reminders in the background.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state.clone();
         let pruner = tokio::spawn(async move {
@@ -127,6 +128,9 @@ impl Application {
                 tick.tick().await;
                 if let Err(e) = services::auth::prune_sessions(&state).await {
                     tracing::warn!(error = %e, "could not prune sessions");
+                }
+                if let Err(e) = services::invitations::run_due(&state).await {
+                    tracing::warn!(error = %e, "could not send invitation reminders");
                 }
             }
         });

@@ -222,6 +222,62 @@ pub fn emailed_since(conn: &Connection, user_id: i64, since: i64) -> rusqlite::R
     rows.collect()
 }
 
+/// Enrollment tokens emailed at or before `sent_before` that are still live at `now` and were
+/// never opened, started or reminded of.
+pub fn due_reminders(
+    conn: &Connection,
+    sent_before: i64,
+    now: i64,
+) -> rusqlite::Result<Vec<TokenRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM token WHERE purpose = 'enrollment' AND email IS NOT NULL
+           AND created_at <= ?1 AND expires_at > ?2 AND consumed_at IS NULL AND revoked_at IS NULL
+           AND opened_at IS NULL AND started_at IS NULL AND reminded_at IS NULL"
+    ))?
+    .query_map(params![sent_before, now], from_row)?
+    .collect()
+}
+
+/// Enrollment tokens an admin issued that expired unused between `since` and `now` and whose
+/// admin has not been told.
+pub fn expired_unnotified(
+    conn: &Connection,
+    since: i64,
+    now: i64,
+) -> rusqlite::Result<Vec<TokenRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM token WHERE purpose = 'enrollment' AND admin_id IS NOT NULL
+           AND expires_at > ?1 AND expires_at <= ?2 AND consumed_at IS NULL AND revoked_at IS NULL
+           AND expiry_notified_at IS NULL"
+    ))?
+    .query_map(params![since, now], from_row)?
+    .collect()
+}
+
+/// Records the reminder of token `id`.
+pub fn mark_reminded(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE token SET reminded_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )
+}
+
+/// Records that the admin heard token `id` expired.
+pub fn mark_expiry_notified(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE token SET expiry_notified_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )
+}
+
+/// Records the first time the link of the token hashing to `hash` was opened.
+pub fn mark_opened(conn: &Connection, hash: &str, now: i64) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE token SET opened_at = ?2 WHERE hash = ?1 AND opened_at IS NULL",
+        params![hash, now],
+    )
+}
+
 #[cfg(test)]
 mod properties {
     use super::*;

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod followups;
+pub mod invitations;
 pub mod templates;
 
 use crate::config::{SmtpConfig, SmtpSecurity};

@@ -211,11 +211,7 @@ pub async fn issue(
     let ttl = match request.validity.as_deref() {
         Some(raw) => crate::domain::token::parse_validity(raw)
             .map_err(|m| AppError::field("token_expiration_time", m))?,
-        None => match purpose {
-            Purpose::Enrollment => state.config.enrollment_token_ttl,
-            Purpose::Desktop => state.config.desktop_token_ttl,
-        }
-        .whole_seconds(),
+        None => super::tokens::default_validity(state, purpose),
     };
     let email = match (&request.email, request.send_email) {
         (Some(raw), _) => {

@@ -122,6 +122,7 @@ pub async fn check_link(
     let now_t = state.now();
     count_start(state, actor, now_t).map_err(AppError::RateLimited)?;
     let now = now_t.unix_timestamp();
+    let hash = sha256_hex(secret.trim());
     let kind = if secret.len() > 64 {
         LinkKind::Invalid
     } else {
@@ -130,6 +131,13 @@ pub async fn check_link(
             .read(move |c| Ok(classify(c, &secret, now)?.0))
             .await?
     };
+    if kind == LinkKind::Enrollment {
+        // Opening the link spends nothing; it only tells the admin the invitation arrived.
+        state
+            .db
+            .write(move |tx| Ok(crate::db::tokens::mark_opened(tx, &hash, now)?))
+            .await?;
+    }
     if kind == LinkKind::Invalid {
         let key = format!("enroll-link-fail:{}", actor.limit_key());
         state.limits.record(&key, LINK_FAILURES_WINDOW, now_t);

@@ -14,6 +14,7 @@ pub mod enrollment;
 pub mod gateways;
 pub mod groups;
 pub mod import;
+pub mod invitations;
 pub mod locations;
 pub mod mfa;
 pub mod outbox;

@@ -110,6 +110,20 @@ pub async fn issue_token(
     purpose: Purpose,
     delivery: Delivery,
 ) -> Result<String, AppError> {
+    issue_token_valid_for(state, actor, session_id, user_id, purpose, delivery, None).await
+}
+
+/// [`issue_token`] with a chosen validity in seconds (see
+/// [`crate::domain::token::parse_validity`]); `None` is the configured default.
+pub async fn issue_token_valid_for(
+    state: &AppState,
+    actor: &Actor,
+    session_id: &str,
+    user_id: i64,
+    purpose: Purpose,
+    delivery: Delivery,
+    validity: Option<i64>,
+) -> Result<String, AppError> {
     let email = match &delivery {
         Delivery::Email(raw) => {
             Some(Email::parse("email", raw).map_err(|e| AppError::Validation(vec![e]))?)
@@ -122,11 +136,7 @@ pub async fn issue_token(
     let secret = random_alphanumeric(TOKEN_LEN);
     let hash = sha256_hex(&secret);
     let now = state.now().unix_timestamp();
-    let ttl = match purpose {
-        Purpose::Enrollment => state.config.enrollment_token_ttl,
-        Purpose::Desktop => state.config.desktop_token_ttl,
-    }
-    .whole_seconds();
+    let ttl = validity.unwrap_or_else(|| default_validity(state, purpose));
     let session_ttl = state.config.enrollment_session_ttl.whole_seconds();
     let url = state.config.public_url.clone();
     let actor = actor.clone();
@@ -229,6 +239,15 @@ pub async fn issue_token(
         state.mail_wake.notify_one();
     }
     Ok(card_id)
+}
+
+/// How long a token for `purpose` lasts unless the admin chooses otherwise, seconds.
+pub fn default_validity(state: &AppState, purpose: Purpose) -> i64 {
+    match purpose {
+        Purpose::Enrollment => state.config.enrollment_token_ttl,
+        Purpose::Desktop => state.config.desktop_token_ttl,
+    }
+    .whole_seconds()
 }
 
 /// Whether `user` may get a token for `purpose` now: active, and not yet enrolled for an

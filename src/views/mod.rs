@@ -10,6 +10,7 @@ pub mod errors;
 pub mod gateways;
 pub mod groups;
 pub mod import;
+pub mod invitations;
 pub mod layout;
 pub mod locations;
 pub mod login;

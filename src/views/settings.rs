@@ -113,7 +113,10 @@ pub fn settings_page(
         viewer,
         html! {
             h1 { "Settings" }
-            p { "Automation (scripts, terraform) uses the admin API with " a href="/admin/api-tokens" { "API tokens" } "." }
+            p {
+                a href="/admin/settings/invitations" { "Invitations" } ": validity, reminders and expiry notes. "
+                "Automation (scripts, terraform) uses the admin API with " a href="/admin/api-tokens" { "API tokens" } "."
+            }
             (flash(notice))
             (flash_error(error))
             (error_summary(errors))

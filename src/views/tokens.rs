@@ -4,6 +4,7 @@ use super::components::{error_for, error_summary, field, Input};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::users::UserRow;
 use crate::domain::FieldError;
+use crate::mail::templates::duration_words;
 use crate::services::tokens::{IssuedToken, MailState, Purpose};
 use maud::{html, Markup, PreEscaped};
 
@@ -31,6 +32,10 @@ pub struct DialogValues<'a> {
     pub email: &'a str,
     /// The chosen delivery: `email` or `manual`.
     pub delivery: &'a str,
+    /// The chosen validity (`7d`); empty for the default.
+    pub validity: &'a str,
+    /// The configured validity, seconds.
+    pub default_validity: i64,
     /// Whether an SMTP server is configured.
     pub smtp_configured: bool,
     /// A notice carried from the previous page.
@@ -88,6 +93,7 @@ pub fn token_dialog_page(
                         }
                         @if let Some(message) = delivery_error { div class="field-error" id="delivery-error" { (message) } }
                     }
+                    (validity_select(v, errors))
                     p class="hint" { "A new token replaces any earlier one that was not used." }
                     div class="actions" {
                         button type="submit" class="button-primary" { "Create token" }
@@ -97,6 +103,38 @@ pub fn token_dialog_page(
             }
         },
     )
+}
+
+/// The validities an admin can pick, besides the configured one.
+const VALIDITIES: [(&str, i64); 7] = [
+    ("1h", 3600),
+    ("12h", 12 * 3600),
+    ("24h", 86_400),
+    ("3d", 3 * 86_400),
+    ("7d", 7 * 86_400),
+    ("14d", 14 * 86_400),
+    ("30d", 30 * 86_400),
+];
+
+/// "Valid for": the configured validity first (the default), then the usual choices.
+fn validity_select(v: &DialogValues<'_>, errors: &[FieldError]) -> Markup {
+    let error = error_for(errors, "validity");
+    let default_words = duration_words(v.default_validity);
+    html! {
+        div class="field" {
+            label for="validity" { "Valid for" }
+            select id="validity" name="validity" aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| "validity-error")] {
+                option value="" selected[v.validity.is_empty()] { (default_words) " (default)" }
+                @for (value, seconds) in VALIDITIES {
+                    @if seconds != v.default_validity {
+                        option value=(value) selected[v.validity == value] { (duration_words(seconds)) }
+                    }
+                }
+            }
+            @if let Some(message) = error { div class="field-error" id="validity-error" { (message) } }
+        }
+    }
 }
 
 /// A read-only field with a Copy button.

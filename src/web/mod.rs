@@ -16,6 +16,7 @@ pub mod gateway;
 mod groups;
 mod health;
 mod import;
+mod invitations;
 mod locations;
 mod mfa;
 mod middleware;
@@ -262,6 +263,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(settings::submit_settings)),
     )
     .service(
+        web::resource("/admin/settings/invitations")
+            .route(web::get().to(invitations::show))
+            .route(web::post().to(invitations::submit)),
+    )
+    .service(
         web::resource("/admin/settings/preview").route(web::post().to(settings::submit_preview)),
     )
     .service(
@@ -397,6 +403,7 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::EditUserForm,
         import::ConfirmForm,
         api_tokens::NewTokenForm,
+        invitations::InvitationSettingsForm,
         tokens::TokenDialogForm,
         devices::RenameForm,
         devices::AddDeviceForm,

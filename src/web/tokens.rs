@@ -29,6 +29,8 @@ pub struct TokenDialogForm {
     delivery: String,
     #[serde(default)]
     email: String,
+    #[serde(default)]
+    validity: String,
 }
 
 /// "Start enrollment": choose email or hand-over.
@@ -73,6 +75,8 @@ async fn show_dialog(
         purpose,
         email: &user.email,
         delivery,
+        validity: "",
+        default_validity: tokens::default_validity(&state, purpose),
         smtp_configured: smtp,
         notice: notice.as_deref(),
     };
@@ -134,7 +138,27 @@ async fn issue(
     } else {
         Delivery::Email(form.email.clone())
     };
-    let result = tokens::issue_token(&state, &who, &session.id_hash, id, purpose, delivery).await;
+    let result = match form.validity.trim() {
+        "" => Ok(None),
+        raw => crate::domain::token::parse_validity(raw)
+            .map(Some)
+            .map_err(|m| AppError::field("validity", m)),
+    };
+    let result = match result {
+        Ok(validity) => {
+            tokens::issue_token_valid_for(
+                &state,
+                &who,
+                &session.id_hash,
+                id,
+                purpose,
+                delivery,
+                validity,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
     let (status, errors, retry_after) = match result {
         Ok(card) => {
             let url = format!("/admin/users/{id}/token/{card}");
@@ -178,6 +202,8 @@ async fn issue(
         } else {
             &form.delivery
         },
+        validity: &form.validity,
+        default_validity: tokens::default_validity(&state, purpose),
         smtp_configured: smtp_configured(&state).await?,
         notice: None,
     };

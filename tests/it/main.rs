@@ -19,6 +19,7 @@ mod groups;
 mod hardening;
 mod health;
 mod import;
+mod invitations;
 mod locations;
 mod mail;
 mod settings;
