@@ -112,7 +112,8 @@ pub fn devices_section(
             h2 id="devices-title" { "Devices" }
             p class="muted" { (o.devices.len()) " of at most " (o.limit) " devices." }
             @if o.devices.is_empty() {
-                p { "No devices yet." }
+                @if base == "/me" { p { "You have no devices yet." } }
+                @else { p { (o.profile.username) " has no devices yet." } }
             } @else {
                 table class="data" {
                     caption class="sr-only" { "Devices of " (o.profile.username) }
