@@ -1,0 +1,84 @@
+//! Error pages carry the instance's name and, for a logged-in admin, the admin navigation;
+//! the start page answers at `/`, `/admin` and `/admin/`, to HEAD as to GET.
+
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+
+async fn rename_instance(app: &TestApp) {
+    let res = app
+        .post(
+            "/admin/settings",
+            &[
+                ("instance_name", "Acme VPN"),
+                ("welcome_message", "Hello"),
+                ("welcome_email_subject", "Welcome"),
+                ("welcome_email_same", "on"),
+                ("welcome_email_body", ""),
+                ("vpn_step", "optional"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+}
+
+#[tokio::test]
+async fn error_pages_show_the_instance_and_the_admin_navigation() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    rename_instance(&app).await;
+
+    let page = app.get("/admin/no-such-page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.body
+            .contains("<title>Page not found · Acme VPN</title>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"aria-label="Main""#), "{}", page.body);
+    assert!(page.body.contains("Signed in as admin"), "{}", page.body);
+
+    let page = app.get("/admin/users?no-such-parameter=1").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.body.contains("Cannot do that · Acme VPN"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"aria-label="Main""#), "{}", page.body);
+
+    // Someone not logged in sees the name, not the admin's navigation.
+    let stranger = app.another_browser();
+    let page = stranger.get("/no-such-page").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(
+        page.body.contains("Page not found · Acme VPN"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"aria-label="Main""#), "{}", page.body);
+    // The JSON API keeps its own error bodies.
+    let api = stranger.get("/api/v1/no-such-endpoint").await;
+    assert!(!api.body.contains("<html"), "{}", api.body);
+}
+
+#[tokio::test]
+async fn the_start_page_answers_head_and_a_trailing_slash() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/admin", "/admin/"] {
+        for head in [false, true] {
+            let req = if head {
+                app.client.head(app.url(path))
+            } else {
+                app.client.get(app.url(path))
+            };
+            let res = req.send().await.expect("request");
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path} head={head}");
+            assert_eq!(
+                res.headers()["location"],
+                "/admin/users",
+                "{path} head={head}"
+            );
+        }
+    }
+}
