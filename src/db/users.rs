@@ -320,6 +320,31 @@ pub fn list(
     Ok((rows, total))
 }
 
+/// The usernames, at most `cap`, of users whose username, first name, last name or email
+/// contains `needle`, ignoring case (Unicode-aware, so "łukasz" finds "Łukasz"). Reads every
+/// row: for the audit log's user filter, not for the users list.
+pub fn usernames_containing(
+    conn: &Connection,
+    needle: &str,
+    cap: usize,
+) -> rusqlite::Result<Vec<String>> {
+    let needle = needle.to_lowercase();
+    let mut stmt =
+        conn.prepare_cached("SELECT username, first_name, last_name, email FROM user")?;
+    let mut rows = stmt.query([])?;
+    let mut found = Vec::new();
+    while let Some(r) = rows.next()? {
+        let fields: [String; 4] = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
+        if fields.iter().any(|f| f.to_lowercase().contains(&needle)) {
+            found.push(fields[0].clone());
+            if found.len() >= cap {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
