@@ -6,11 +6,13 @@
 
 mod helpers;
 
+mod audit;
 mod auth;
 mod cli;
 mod client_api;
 mod client_rules;
 mod enrollment;
+mod error_pages;
 mod gateway_sync;
 mod groups;
 mod hardening;
