@@ -7,6 +7,7 @@
 
 mod devices;
 mod enrollment;
+mod pages;
 mod support;
 
 use fantoccini::key::Key;

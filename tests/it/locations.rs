@@ -101,7 +101,7 @@ async fn a_generated_gateway_key_works_with_wg_and_the_config_parses() {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let list = app.get("/admin/locations").await;
     assert!(list.body.contains("Added location Office."));
-    assert!(list.body.contains("vpn.example.com:51820"));
+    assert!(list.body.contains("vpn.<wbr>example.<wbr>com:<wbr>51820"));
     let key = add_device(&app, "jnowak", &device_key());
     let _ = key;
     let id: i64 = app
