@@ -4,7 +4,7 @@ use super::{state_of, viewer};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
-use crate::views::errors::error_page;
+use crate::views::errors::{error_page, WayOn};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
@@ -39,7 +39,15 @@ impl ResponseError for AppError {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         res.content_type("text/html; charset=utf-8").body(
-            error_page(status.as_u16(), heading, &self.to_string(), "onramp", None).into_string(),
+            error_page(
+                status.as_u16(),
+                heading,
+                &self.to_string(),
+                "onramp",
+                None,
+                &WayOn::default(),
+            )
+            .into_string(),
         )
     }
 }
@@ -56,6 +64,15 @@ impl AppError {
             _ => "Something went wrong",
         }
     }
+}
+
+/// The page of the user a request under `/admin/users/{id}/…` was about; the user page
+/// itself failing means there is no such page to go to.
+fn user_page_of(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/admin/users/")?;
+    let (id, action) = rest.split_once('/')?;
+    let id: i64 = id.parse().ok()?;
+    (!action.is_empty()).then(|| format!("/admin/users/{id}"))
 }
 
 /// Dresses an error page in the instance's name and, for a logged-in admin, the admin
@@ -91,12 +108,16 @@ pub async fn dress_error_pages(
         .unwrap_or_else(|_| "onramp".into());
     let session = AdminSession::extract(&req).await.ok();
     let viewer = session.as_ref().map(viewer);
+    let way_on = WayOn {
+        user_page: viewer.as_ref().and(user_page_of(req.path())),
+    };
     let page = error_page(
         status.as_u16(),
         heading,
         &message,
         &instance,
         viewer.as_ref(),
+        &way_on,
     );
     let (req, mut old) = res.into_parts();
     let mut fresh = HttpResponse::build(status);
@@ -109,4 +130,20 @@ pub async fn dress_error_pages(
     }
     let fresh = fresh.body(page.into_string());
     Ok(ServiceResponse::new(req, fresh).map_into_right_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_page_of;
+
+    #[test]
+    fn errors_about_one_user_lead_to_their_page() {
+        assert_eq!(
+            user_page_of("/admin/users/7/enrollment").as_deref(),
+            Some("/admin/users/7")
+        );
+        assert_eq!(user_page_of("/admin/users/7"), None);
+        assert_eq!(user_page_of("/admin/users/new/x"), None);
+        assert_eq!(user_page_of("/admin/locations/7/edit"), None);
+    }
 }

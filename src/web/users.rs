@@ -541,8 +541,9 @@ async fn issue(
                 ),
             ))
         }
+        // A refusal ("has already enrolled") lands on the user's page, where the way on is.
         Err(AppError::Forbidden(m)) => Ok(flash::redirect_with(
-            "/admin/users",
+            &format!("/admin/users/{id}"),
             Kind::Error,
             &m,
             state.config.is_https(),

@@ -82,3 +82,38 @@ async fn the_start_page_answers_head_and_a_trailing_slash() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_refusal_about_a_user_leads_to_their_page() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let user_page = format!("/admin/users/{id}");
+
+    // Refused tokens land on the user's page, with the reason.
+    let res = app
+        .post(
+            &format!("{user_page}/desktop"),
+            &[("delivery", "manual"), ("email", "")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.location(), user_page);
+    let page = app.get(&user_page).await;
+    assert!(
+        page.body.contains("jnowak has not enrolled yet."),
+        "{}",
+        page.body
+    );
+
+    // An error page about one of their things links back to them.
+    let page = app.get(&format!("{user_page}/devices/999/delete")).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND, "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            r#"<a href="{user_page}">Open the user's page</a>"#
+        )),
+        "{}",
+        page.body
+    );
+}
