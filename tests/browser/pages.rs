@@ -120,20 +120,7 @@ async fn seed(b: &Browser) -> String {
     b.fill("Email", LONG_EMAIL).await;
     b.click_button("Add user").await;
     b.wait_for_text(&format!("Added {LONG_USER}")).await;
-    b.choice("Deliver token yourself")
-        .await
-        .click()
-        .await
-        .expect("choose to hand the token over");
-    b.click_button("Create token").await;
-    b.wait_for_text("This token is shown only now").await;
-    let token = b
-        .field("Token")
-        .await
-        .prop("value")
-        .await
-        .expect("token value")
-        .expect("a token");
+    let token = b.hand_over_token().await;
 
     // A device for them, made on their page.
     b.open("/admin/users/2").await;

@@ -680,6 +680,24 @@ const AXE_TAGS: [&str; 6] = [
 ];
 
 impl Browser {
+    /// On the token dialog: "Deliver token yourself", then "Create token"; returns the token
+    /// from the card.
+    pub async fn hand_over_token(&self) -> String {
+        self.choice("Deliver token yourself")
+            .await
+            .click()
+            .await
+            .expect("choose to hand the token over");
+        self.click_button("Create token").await;
+        self.wait_for_text("This token is shown only now").await;
+        self.field("Token")
+            .await
+            .prop("value")
+            .await
+            .expect("token value")
+            .expect("a token")
+    }
+
     /// The chromedriver URL of this session's endpoint `path`, for commands fantoccini has
     /// no method for.
     async fn session_url(&self, path: &str) -> String {
