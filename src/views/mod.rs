@@ -19,13 +19,10 @@ pub mod users;
 use maud::{html, Markup};
 use time::OffsetDateTime;
 
-/// A moment as a `<time>`: UTC as text (`2026-11-24 14:05 UTC`), which app.js turns into the
-/// reader's local time and how far away it is.
-pub fn time_tag(unix: i64) -> Markup {
-    let Ok(t) = OffsetDateTime::from_unix_timestamp(unix) else {
-        return html! { "-" };
-    };
-    let iso = format!(
+/// Unix seconds as a `datetime` attribute: `2026-11-24T14:05:00Z`.
+pub fn iso_time(unix: i64) -> Option<String> {
+    let t = OffsetDateTime::from_unix_timestamp(unix).ok()?;
+    Some(format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
         u8::from(t.month()),
@@ -33,8 +30,16 @@ pub fn time_tag(unix: i64) -> Markup {
         t.hour(),
         t.minute(),
         t.second()
-    );
-    html! { time datetime=(iso) data-local { (format_time(unix)) } }
+    ))
+}
+
+/// A moment as a `<time>`: UTC as text (`2026-11-24 14:05 UTC`), which app.js turns into the
+/// reader's local time and how far away it is.
+pub fn time_tag(unix: i64) -> Markup {
+    match iso_time(unix) {
+        Some(iso) => html! { time datetime=(iso) data-local { (format_time(unix)) } },
+        None => html! { "-" },
+    }
 }
 
 /// Formats unix seconds as `2026-11-24 14:05 UTC`.

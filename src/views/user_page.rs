@@ -140,7 +140,7 @@ pub fn device_row(user_id: i64, d: &DeviceSummary, now: i64) -> Markup {
                 (d.name)
                 @if d.pending { " " span class="badge badge-pending" { "Enrollment unfinished" } }
             }
-            td data-label="Public key" { code class="key abbrev" title=(d.public_key) { (d.public_key) } }
+            td data-label="Public key" { code class="key abbrev-narrow" title=(d.public_key) { (d.public_key) } }
             td data-label="Addresses" {
                 @if d.locations.is_empty() { span class="muted" { "No location yet" } }
                 @for l in &d.locations { div { (l.name) ": " code { (l.addresses) } } }
@@ -148,7 +148,7 @@ pub fn device_row(user_id: i64, d: &DeviceSummary, now: i64) -> Markup {
             td data-label="Created" { (time_tag(d.created_at)) }
             td data-label="Last handshake" {
                 @if let Some(at) = d.last_handshake {
-                    span title=(format_time(at)) { (time_ago(now, Some(at))) }
+                    time datetime=[super::iso_time(at)] title=(format_time(at)) { (time_ago(now, Some(at))) }
                 } @else { "never" }
             }
             td class="menu-cell" {
