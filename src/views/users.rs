@@ -198,10 +198,16 @@ pub fn action_menu(
         (format!("{base}/enable"), "Enable")
     };
     let is_self = viewer.username == user.username;
+    // The reason is tied to its item, so a screen reader says why along with "dimmed".
     let unavailable = |label: &str, reason: &str| {
+        let reason_id = format!(
+            "reason-{}-{}",
+            user.id,
+            label.to_lowercase().replace(' ', "-")
+        );
         html! {
-            span role=[item_role] aria-disabled="true" tabindex=[item_role.map(|_| "-1")] { (label) }
-            span class="menu-reason" { (reason) }
+            span role=[item_role] aria-disabled="true" tabindex=[item_role.map(|_| "-1")] aria-describedby=(reason_id) { (label) }
+            span class="menu-reason" id=(reason_id) { (reason) }
         }
     };
     html! {
