@@ -184,6 +184,16 @@ async fn every_page_is_accessible_and_fits_a_phone() {
     let server = Server::start().await;
     let b = Browser::start(&server, Js::Enabled).await;
 
+    // axe works here: an unlabelled field planted on a page is found.
+    b.open("/admin/login").await;
+    b.eval("document.querySelector('main').append(document.createElement('input'));")
+        .await;
+    let planted = b.accessibility_violations().await;
+    assert!(
+        planted.iter().any(|v| v.starts_with("- \"label\"")),
+        "axe should find the unlabelled field: {planted:?}"
+    );
+
     let login = page("login", "/admin/login");
     for viewport in VIEWPORTS {
         b.set_viewport(viewport.0, viewport.1).await;

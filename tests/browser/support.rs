@@ -769,9 +769,9 @@ impl Browser {
         );
     }
 
-    /// Runs axe-core on the page as it is now and fails listing every violation: its rule,
-    /// the elements it found and what is wrong.
-    pub async fn assert_accessible(&self, what: &str) {
+    /// The accessibility violations axe-core finds on the page as it is now, one line per
+    /// rule and an indented pair of lines per element: where it is and what is wrong.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
         let loaded = self.eval("return typeof window.axe === 'object';").await;
         if loaded != Value::Bool(true) {
             self.client
@@ -786,33 +786,43 @@ impl Browser {
                    nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary })) \
                })))) \
                .catch(e => done([{ rule: 'axe failed', help: String(e), nodes: [] }]));";
-        let violations = self
+        let result = self
             .client
             .execute_async(script, vec![json!(AXE_TAGS)])
             .await
             .unwrap_or_else(|e| panic!("cannot run axe-core: {e}"));
-        let list = violations.as_array().cloned().unwrap_or_default();
-        if list.is_empty() {
-            return;
+        let Some(list) = result.as_array() else {
+            panic!("axe-core answered {result}, not a list of violations");
+        };
+        list.iter()
+            .map(|v| {
+                let mut text = format!("- {}: {}", v["rule"], v["help"]);
+                for node in v["nodes"].as_array().into_iter().flatten() {
+                    text.push_str(&format!(
+                        "\n    {}\n      {}",
+                        node["target"].as_str().unwrap_or_default(),
+                        node["summary"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .replace('\n', "\n      ")
+                    ));
+                }
+                text
+            })
+            .collect()
+    }
+
+    /// Runs axe-core on the page as it is now and fails listing every violation: its rule,
+    /// the elements it found and what is wrong.
+    pub async fn assert_accessible(&self, what: &str) {
+        let violations = self.accessibility_violations().await;
+        if !violations.is_empty() {
+            panic!(
+                "{what} on {} has {} accessibility violation(s):\n{}",
+                self.url().await,
+                violations.len(),
+                violations.join("\n")
+            );
         }
-        let mut report = String::new();
-        for v in &list {
-            report.push_str(&format!("- {}: {}\n", v["rule"], v["help"]));
-            for node in v["nodes"].as_array().into_iter().flatten() {
-                report.push_str(&format!(
-                    "    {}\n      {}\n",
-                    node["target"].as_str().unwrap_or_default(),
-                    node["summary"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .replace('\n', "\n      ")
-                ));
-            }
-        }
-        panic!(
-            "{what} on {} has {} accessibility violation(s):\n{report}",
-            self.url().await,
-            list.len()
-        );
     }
 }
