@@ -334,9 +334,16 @@ pub fn usernames_containing(
     let mut rows = stmt.query([])?;
     let mut found = Vec::new();
     while let Some(r) = rows.next()? {
-        let fields: [String; 4] = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
-        if fields.iter().any(|f| f.to_lowercase().contains(&needle)) {
-            found.push(fields[0].clone());
+        let mut hit = false;
+        for i in 0..4 {
+            let field = r.get_ref(i)?.as_str().unwrap_or_default();
+            if contains_folded(field, &needle) {
+                hit = true;
+                break;
+            }
+        }
+        if hit {
+            found.push(r.get(0)?);
             if found.len() >= cap {
                 break;
             }
@@ -345,9 +352,31 @@ pub fn usernames_containing(
     Ok(found)
 }
 
+/// Whether `hay` contains `needle` (already lowercase), ignoring case; ASCII text is compared
+/// in place, anything else lowercased first.
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    if hay.is_ascii() && needle.is_ascii() {
+        let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+        needle.is_empty()
+            || hay
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    } else {
+        hay.to_lowercase().contains(needle)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containment_ignores_case_in_any_script() {
+        assert!(contains_folded("Jan.Nowak@Example.COM", "example.com"));
+        assert!(contains_folded("Łukasz", "łuk"));
+        assert!(contains_folded("ZIELIŃSKI", "zieliń"));
+        assert!(!contains_folded("Nowak", "kowal"));
+    }
     use crate::db::test_connection;
 
     fn add(conn: &Connection, username: &str, first: &str, last: &str) -> i64 {
