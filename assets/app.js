@@ -138,6 +138,19 @@
     target.querySelector('.form-errors')?.focus();
   });
 
+  // A change made in place (Disable, Enable) is confirmed where notices go, replacing any
+  // earlier one; role="status" has screen readers announce it.
+  document.addEventListener('onramp:notice', (evt) => {
+    const area = document.getElementById('flash-area');
+    if (!area) return;
+    const notice = document.createElement('div');
+    notice.className = 'flash';
+    notice.setAttribute('role', 'status');
+    notice.textContent = String(evt.detail?.value ?? '');
+    for (const earlier of document.querySelectorAll('main .flash[role="status"]')) earlier.remove();
+    area.replaceChildren(notice);
+  });
+
   // Server-rendered error summaries have tabindex="-1" so they can take focus.
   document.querySelector('.form-errors')?.focus();
 

@@ -303,21 +303,29 @@ async fn toggle_active(
     let result = svc::set_active(&state, &who, id, active).await;
     let htmx = wants_fragment(&req);
     match result {
-        Ok(user) if htmx => {
-            let row = svc::get_user_row(&state, user.id).await?;
-            Ok(html(
-                StatusCode::OK,
-                view::user_row(&viewer(&session), &row),
-            ))
-        }
         Ok(user) => {
             let verb = if active { "Enabled" } else { "Disabled" };
-            Ok(flash::redirect_with(
-                "/admin/users",
-                Kind::Notice,
-                &format!("{verb} {}.", user.username),
-                https,
-            ))
+            let notice = format!("{verb} {}.", user.username);
+            if !htmx {
+                return Ok(flash::redirect_with(
+                    "/admin/users",
+                    Kind::Notice,
+                    &notice,
+                    https,
+                ));
+            }
+            // The row changes in place; app.js shows the notice where flashes go, in place
+            // of an earlier one, and screen readers announce it.
+            let row = svc::get_user_row(&state, user.id).await?;
+            let mut res = html(StatusCode::OK, view::user_row(&viewer(&session), &row));
+            let trigger = serde_json::json!({ "onramp:notice": notice }).to_string();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&trigger) {
+                res.headers_mut().insert(
+                    actix_web::http::header::HeaderName::from_static("hx-trigger"),
+                    value,
+                );
+            }
+            Ok(res)
         }
         Err(AppError::Forbidden(message)) if htmx => Ok(HttpResponse::Ok()
             .insert_header(("HX-Retarget", "#flash-area"))

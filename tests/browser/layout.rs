@@ -1,5 +1,5 @@
-//! The users table keeps its columns when htmx swaps a row, and an open action menu says
-//! whose it is.
+//! The users table keeps its columns when htmx swaps a row, the change is announced, and an
+//! open action menu says whose it is.
 
 // A failed expectation is a failed test; clippy's allow-*-in-tests covers only `#[test]` fns.
 #![allow(clippy::expect_used, clippy::panic)]
@@ -59,6 +59,11 @@ async fn columns_stay_put_when_a_row_changes_and_the_menu_names_its_user() {
 
     b.click_button("Disable").await;
     b.wait_for_row_text("akowalska", "Disabled").await;
+    // The change is confirmed in words, in a live region.
+    b.wait_until("the notice says what changed", || async {
+        b.text_of("#flash-area [role=status]").await.as_deref() == Some("Disabled akowalska.")
+    })
+    .await;
     let after = column_widths(&b).await;
     assert_eq!(before.len(), 6, "{before:?}");
     for (was, is) in before.iter().zip(&after) {
