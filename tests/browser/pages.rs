@@ -136,6 +136,11 @@ async fn seed(b: &Browser) -> String {
     b.fill("Email", "anna.kowalska@example.com").await;
     b.click_button("Add user").await;
     b.wait_for_text("Added anna.kowalska").await;
+    b.choice("Send token by email")
+        .await
+        .click()
+        .await
+        .expect("choose to email the token");
     b.click_button("Create token").await;
     b.wait_for_text("This token is shown only now").await;
 
