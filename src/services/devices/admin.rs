@@ -139,17 +139,17 @@ pub async fn overview(state: &AppState, user_id: i64) -> Result<UserOverview, Ap
                 started: t.started_at.is_some(),
                 emailed_to: t.email.clone(),
             });
-            let events =
-                audit::search(c, &audit::Filter::user(&user.username), None, RECENT_EVENTS)?
-                    .into_iter()
-                    .map(|e| EventLine {
-                        at: e.at,
-                        actor: e.actor,
-                        action: e.action,
-                        target: e.target,
-                        detail: e.detail,
-                    })
-                    .collect();
+            let about = audit::Filter::user(&user.username);
+            let events = audit::search(c, &about, None, RECENT_EVENTS)?
+                .into_iter()
+                .map(|e| EventLine {
+                    at: e.at,
+                    actor: e.actor,
+                    action: e.action,
+                    target: e.target,
+                    detail: e.detail,
+                })
+                .collect();
             Ok(UserOverview {
                 profile: Profile {
                     id: user.id,
