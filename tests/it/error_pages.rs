@@ -117,3 +117,30 @@ async fn a_refusal_about_a_user_leads_to_their_page() {
         page.body
     );
 }
+
+#[tokio::test]
+async fn too_many_token_emails_keep_the_admin_at_home() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    rename_instance(&app).await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let issue = || async {
+        app.post(
+            &format!("/admin/users/{id}/enrollment"),
+            &[("delivery", "email"), ("email", "jan@example.com")],
+        )
+        .await
+    };
+    for _ in 0..5 {
+        assert_eq!(issue().await.status, StatusCode::OK);
+    }
+    let page = issue().await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    assert!(
+        page.body.contains("Too many attempts · Acme VPN"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"aria-label="Main""#), "{}", page.body);
+    assert!(page.body.contains("Open the user's page"), "{}", page.body);
+}
