@@ -521,10 +521,9 @@ async fn issue(
         Ok(issued) => {
             let qr = crate::views::components::qr_svg(&issued.qr_payload())
                 .map_err(AppError::internal)?;
-            let expires = crate::views::format_time(issued.expires_at);
             let mut res = html(
                 StatusCode::OK,
-                tokens_view::token_card_page(&instance, &viewer(&session), &issued, &qr, &expires),
+                tokens_view::token_card_page(&instance, &viewer(&session), &issued, &qr),
             );
             // Shown once: no cache, no referrer, no history snapshot.
             res.headers_mut().insert(
