@@ -1,6 +1,6 @@
 //! Every page, with realistic data, on a laptop and on a phone: no accessibility violations
 //! (axe-core, WCAG 2.2 AA and best practices) and nothing that scrolls sideways, not even
-//! on the phone. A new page is one more line in `pages`.
+//! on the phone. A new page is one more line in `admin_pages`.
 
 // A failed expectation is a failed test; clippy's allow-*-in-tests covers only `#[test]` fns.
 #![allow(clippy::expect_used)]
@@ -81,6 +81,18 @@ fn admin_pages() -> Vec<Page> {
         page("one email", "/admin/outbox/1"),
         page("audit log", "/admin/audit"),
         page("page not found", "/admin/no-such-page"),
+        page("users, nothing found", "/admin/users?q=nobody-like-this"),
+        page("audit log, unreadable date", "/admin/audit?from=yesterday"),
+        page_then(
+            "new user with errors",
+            "/admin/users/new",
+            Then::Press("Add user", "Please correct the following"),
+        ),
+        page_then(
+            "new location with errors",
+            "/admin/locations/new",
+            Then::Press("Add location", "Please correct the following"),
+        ),
     ]
 }
 
