@@ -92,10 +92,7 @@ pub async fn dress_error_pages(
     };
     let status = res.status();
     let path = res.request().path();
-    if status == StatusCode::UNPROCESSABLE_ENTITY
-        || path.starts_with("/api/")
-        || path.starts_with("/gateway")
-    {
+    if status == StatusCode::UNPROCESSABLE_ENTITY || path == "/api" || path.starts_with("/api/") {
         return Ok(res.map_into_left_body());
     }
     let (heading, message) = (error.heading(), error.to_string());
