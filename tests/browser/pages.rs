@@ -159,6 +159,8 @@ async fn seed(b: &Browser) -> String {
     b.open("/admin/groups").await;
     b.fill("Group name", "Engineering and Operations").await;
     b.click_button("Add group").await;
+    b.wait_for_text("Added group Engineering and Operations.")
+        .await;
     b.open("/admin/groups/1").await;
     b.fill("Username", LONG_USER).await;
     b.click_button("Add member").await;
