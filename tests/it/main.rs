@@ -7,12 +7,14 @@
 mod helpers;
 
 mod account;
+mod audit;
 mod auth;
 mod cli;
 mod client_api;
 mod client_mfa;
 mod client_rules;
 mod enrollment;
+mod error_pages;
 mod gateway_sync;
 mod groups;
 mod hardening;
