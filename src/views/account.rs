@@ -41,7 +41,7 @@ pub fn account_page(
                     }
                 }
                 main id="main" class="container" {
-                    div id="flash-area" {}
+                    div id="flash-area" role="status" {}
                     (content)
                 }
             }

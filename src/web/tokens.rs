@@ -166,7 +166,7 @@ async fn issue(
                 Kind::Error,
                 &m,
                 state.config.is_https(),
-            ))
+            ));
         }
         Err(e) => return Err(e),
     };
