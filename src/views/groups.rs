@@ -195,7 +195,7 @@ pub fn delete_group_page(
                 h1 { "Delete " (g.name) "?" }
                 (flash_error(error))
                 @if s.locations.is_empty() {
-                    p { "The group's " (s.members) " member(s) stay as users; only the group goes. This cannot be undone." }
+                    p { "The group's " (super::count_of(s.members, "member stays a user", "members stay users")) "; only the group goes. This cannot be undone." }
                     form method="post" action=(format!("/admin/groups/{}/delete", g.id)) class="actions" {
                         (csrf_field(&viewer.csrf_token))
                         button type="submit" class="button-danger" { "Delete " (g.name) }

@@ -219,7 +219,11 @@ pub fn delete_location_page(instance: &str, viewer: &Viewer, s: &LocationSummary
         html! {
             div class="card stack confirm" {
                 h1 { "Delete " (l.name) "?" }
-                p { "The " (s.devices) " device(s) with an address in " (l.name) " lose access to it, and its gateway key is forgotten. This cannot be undone." }
+                p {
+                    @if s.devices == 1 { "The 1 device with an address in " (l.name) " loses access to it" }
+                    @else { "The " (s.devices) " devices with an address in " (l.name) " lose access to it" }
+                    ", and its gateway key is forgotten. This cannot be undone."
+                }
                 form method="post" action=(format!("/admin/locations/{}/delete", l.id)) class="actions" {
                     (csrf_field(&viewer.csrf_token))
                     button type="submit" class="button-danger" { "Delete " (l.name) }

@@ -103,3 +103,10 @@ mod tests {
         assert_eq!(time_ago(now, Some(now - 86_400 * 3)), "3 days ago");
     }
 }
+
+/// "1 device", "4 devices": a count with its noun in the right number (`plural` for the
+/// irregular ones, e.g. "people").
+pub fn count_of(n: impl Into<i64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
