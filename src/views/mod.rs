@@ -78,6 +78,13 @@ pub fn time_ago(now: i64, then: Option<i64>) -> String {
     format!("{n} {unit}{plural} ago")
 }
 
+/// "1 device", "4 devices": a count with its noun in the right number (`plural` for the
+/// irregular ones, e.g. "people").
+pub fn count_of(n: impl Into<i64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{time_ago, time_tag};
@@ -102,11 +109,4 @@ mod tests {
         assert_eq!(time_ago(now, Some(now - 7_300)), "2 hours ago");
         assert_eq!(time_ago(now, Some(now - 86_400 * 3)), "3 days ago");
     }
-}
-
-/// "1 device", "4 devices": a count with its noun in the right number (`plural` for the
-/// irregular ones, e.g. "people").
-pub fn count_of(n: impl Into<i64>, singular: &str, plural: &str) -> String {
-    let n = n.into();
-    format!("{n} {}", if n == 1 { singular } else { plural })
 }
