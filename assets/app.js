@@ -206,4 +206,31 @@
   }
   tick();
   setInterval(tick, 1000);
+
+  // ---- Local times -------------------------------------------------------------------------
+  // <time data-local datetime="2025-01-01T12:00:00Z">2025-01-01 12:00 UTC</time> reads as the
+  // reader's local time and how far away it is; the UTC text stays as the tooltip.
+  const relative = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+  const UNITS = [['day', 86400], ['hour', 3600], ['minute', 60]];
+
+  function fromNow(ms) {
+    const s = Math.round(ms / 1000);
+    if (Math.abs(s) < 60) return 'just now';
+    for (const [unit, size] of UNITS) {
+      if (Math.abs(s) >= size) return relative.format(Math.trunc(s / size), unit);
+    }
+    return 'just now';
+  }
+
+  function localTimes(root) {
+    root.querySelectorAll?.('time[data-local][datetime]').forEach((el) => {
+      const at = Date.parse(el.getAttribute('datetime'));
+      if (Number.isNaN(at)) return;
+      if (!el.title) el.title = el.textContent.trim();
+      const local = new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+      el.textContent = `${local} (${fromNow(at - Date.now())})`;
+    });
+  }
+  localTimes(document);
+  document.addEventListener('htmx:load', (evt) => localTimes(evt.target));
 })();

@@ -9,6 +9,8 @@
 # Paths are relative to this file, so the fragment works from any working directory.
 VENDOR_ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 VENDOR_DIR  := $(VENDOR_ROOT)/assets/vendor
+# Test-only dependencies: embedded in the browser tests, never in the binary.
+TEST_VENDOR_DIR := $(VENDOR_ROOT)/tests/browser/vendor
 
 HTMX_VERSION        := 2.0.11
 # SHA-256 of the npm tarball htmx.org-$(HTMX_VERSION).tgz.
@@ -23,12 +25,19 @@ QRCODE_VERSION    := 2.0.4
 QRCODE_TGZ_SHA256 := 02e2e18a99a90b02dad940851f59b7c3c5fd1ab79cbdece8595cb06328878159
 QRCODE_JS_SHA256  := 79ec86f82856005b1c887905cfccfcfbec3821ca61c7fd5a952faa5f778f791c
 
-.PHONY: vendor vendor-check vendor-qrcode
+# axe-core checks every page of the browser tests for accessibility violations. MPL-2.0
+# licence, copied beside it as axe.LICENSE.
+AXE_VERSION        := 4.14.1
+AXE_TGZ_SHA256     := e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745
+AXE_MIN_SHA256     := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+AXE_LICENSE_SHA256 := af175b9d96ee93c21a036152e1b905b0b95304d4ae8c2c921c7609100ba8df7e
+
+.PHONY: vendor vendor-check vendor-qrcode vendor-axe
 
 # `npm pack` downloads from whatever registry npm is configured to use; the pinned hash,
 # not the registry, is what we trust. Files are written to a temporary name first so a
 # failed run never leaves a half-updated assets/vendor/.
-vendor: vendor-qrcode
+vendor: vendor-qrcode vendor-axe
 vendor: ## Fetch htmx $(HTMX_VERSION) from npm, verify it, copy it into assets/vendor/
 	@set -eu; \
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
@@ -51,6 +60,9 @@ vendor-check: ## Verify the committed assets/vendor/ files against the pinned ha
 		"$(HTMX_MIN_SHA256)" htmx.min.js \
 		"$(HTMX_LICENSE_SHA256)" htmx.LICENSE \
 		"$(QRCODE_JS_SHA256)" qrcode.js | sha256sum -c --strict -
+	@cd "$(TEST_VENDOR_DIR)" && printf '%s  %s\n' \
+		"$(AXE_MIN_SHA256)" axe.min.js \
+		"$(AXE_LICENSE_SHA256)" axe.LICENSE | sha256sum -c --strict -
 
 vendor-qrcode: ## Fetch qrcode-generator $(QRCODE_VERSION) from npm, verify it, copy it into assets/vendor/
 	@set -eu; \
@@ -63,3 +75,20 @@ vendor-qrcode: ## Fetch qrcode-generator $(QRCODE_VERSION) from npm, verify it, 
 	cp "$$tmp/package/dist/qrcode.js" "$(VENDOR_DIR)/qrcode.js.tmp"; \
 	mv "$(VENDOR_DIR)/qrcode.js.tmp" "$(VENDOR_DIR)/qrcode.js"; \
 	echo "vendored qrcode-generator $(QRCODE_VERSION) into $(VENDOR_DIR)"
+
+vendor-axe: ## Fetch axe-core $(AXE_VERSION) from npm, verify it, copy it into tests/browser/vendor/
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tgz="axe-core-$(AXE_VERSION).tgz"; \
+	( cd "$$tmp" && npm pack --ignore-scripts --silent "axe-core@$(AXE_VERSION)" >/dev/null ); \
+	( cd "$$tmp" && echo "$(AXE_TGZ_SHA256)  $$tgz" | sha256sum -c --strict - ); \
+	tar -xzf "$$tmp/$$tgz" -C "$$tmp" package/axe.min.js package/LICENSE; \
+	( cd "$$tmp/package" && printf '%s  %s\n' \
+		"$(AXE_MIN_SHA256)" axe.min.js \
+		"$(AXE_LICENSE_SHA256)" LICENSE | sha256sum -c --strict - ); \
+	mkdir -p "$(TEST_VENDOR_DIR)"; \
+	cp "$$tmp/package/axe.min.js" "$(TEST_VENDOR_DIR)/axe.min.js.tmp"; \
+	cp "$$tmp/package/LICENSE" "$(TEST_VENDOR_DIR)/axe.LICENSE.tmp"; \
+	mv "$(TEST_VENDOR_DIR)/axe.min.js.tmp" "$(TEST_VENDOR_DIR)/axe.min.js"; \
+	mv "$(TEST_VENDOR_DIR)/axe.LICENSE.tmp" "$(TEST_VENDOR_DIR)/axe.LICENSE"; \
+	echo "vendored axe-core $(AXE_VERSION) into $(TEST_VENDOR_DIR)"

@@ -86,6 +86,7 @@ impl Application {
                 .app_data(data.clone())
                 .configure(web::configure)
                 .default_service(actix_web::web::to(web::not_found))
+                .wrap(from_fn(web::errors::dress_error_pages))
                 .wrap(from_fn(web::catch_panics))
                 .wrap(from_fn(web::head_as_get))
                 .wrap(from_fn(web::read_body_in_time))

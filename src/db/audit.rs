@@ -109,6 +109,20 @@ pub fn insert_or_update_recent(
     Ok(())
 }
 
+/// An event from a row of `SELECT id, at, actor, action, target, ip, user_agent, detail`.
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        target: r.get(4)?,
+        ip: r.get(5)?,
+        user_agent: r.get(6)?,
+        detail: r.get(7)?,
+    })
+}
+
 /// The newest events first, optionally only those of one action.
 pub fn recent(conn: &Connection, action: Option<&str>, limit: i64) -> rusqlite::Result<Vec<Event>> {
     // Limits are written into the SQL; a bound LIMIT makes SQLite re-plan on every run.
@@ -116,47 +130,64 @@ pub fn recent(conn: &Connection, action: Option<&str>, limit: i64) -> rusqlite::
         "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit_event
          WHERE ?1 IS NULL OR action = ?1 ORDER BY id DESC LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(params![action], |r| {
-        Ok(Event {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            target: r.get(4)?,
-            ip: r.get(5)?,
-            user_agent: r.get(6)?,
-            detail: r.get(7)?,
-        })
-    })?;
+    let rows = stmt.query_map(params![action], event_row)?;
     rows.collect()
 }
 
-/// Events newest first, filtered by a user (as actor or target) and an action, older than
-/// `before_id` when paging.
+/// Which events [`search`] lists; every part left empty lets all events through.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Events by or about one of these usernames (as actor or target)…
+    pub names: Vec<String>,
+    /// …or whose actor or target contains this lowercase text. With neither, any user.
+    pub text: Option<String>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// At or after this unix second.
+    pub from: Option<i64>,
+    /// Before this unix second.
+    pub until: Option<i64>,
+}
+
+impl Filter {
+    /// Events by or about exactly `username`.
+    pub fn user(username: &str) -> Self {
+        Self {
+            names: vec![username.to_owned()],
+            ..Self::default()
+        }
+    }
+}
+
+/// Events newest first that pass `filter`, older than `before_id` when paging.
 pub fn search(
     conn: &Connection,
-    user: Option<&str>,
-    action: Option<&str>,
+    filter: &Filter,
     before_id: Option<i64>,
     limit: i64,
 ) -> rusqlite::Result<Vec<Event>> {
+    let any_user = filter.names.is_empty() && filter.text.is_none();
+    let names = serde_json::to_string(&filter.names).unwrap_or_else(|_| "[]".to_owned());
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, at, actor, action, target, ip, user_agent, detail FROM audit_event
-         WHERE (?1 IS NULL OR actor = ?1 OR target = ?1) AND (?2 IS NULL OR action = ?2) AND (?3 IS NULL OR id < ?3)
+         WHERE (?1 OR actor IN (SELECT value FROM json_each(?2)) OR target IN (SELECT value FROM json_each(?2))
+                OR instr(lower(actor), ?3) > 0 OR instr(lower(target), ?3) > 0)
+           AND (?4 IS NULL OR action = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
+           AND (?7 IS NULL OR id < ?7)
          ORDER BY id DESC LIMIT {limit}"
     ))?;
-    let rows = stmt.query_map(params![user, action, before_id], |r| {
-        Ok(Event {
-            id: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            target: r.get(4)?,
-            ip: r.get(5)?,
-            user_agent: r.get(6)?,
-            detail: r.get(7)?,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![
+            any_user,
+            names,
+            filter.text,
+            filter.action,
+            filter.from,
+            filter.until,
+            before_id
+        ],
+        event_row,
+    )?;
     rows.collect()
 }
 

@@ -358,9 +358,63 @@ pub fn all(conn: &Connection) -> rusqlite::Result<Vec<UserRow>> {
         .collect()
 }
 
+/// The usernames, at most `cap`, of users whose username, first name, last name or email
+/// contains `needle`, ignoring case (Unicode-aware, so "łukasz" finds "Łukasz"). Reads every
+/// row: for the audit log's user filter, not for the users list.
+pub fn usernames_containing(
+    conn: &Connection,
+    needle: &str,
+    cap: usize,
+) -> rusqlite::Result<Vec<String>> {
+    let needle = needle.to_lowercase();
+    let mut stmt =
+        conn.prepare_cached("SELECT username, first_name, last_name, email FROM user")?;
+    let mut rows = stmt.query([])?;
+    let mut found = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut hit = false;
+        for i in 0..4 {
+            let field = r.get_ref(i)?.as_str().unwrap_or_default();
+            if contains_folded(field, &needle) {
+                hit = true;
+                break;
+            }
+        }
+        if hit {
+            found.push(r.get(0)?);
+            if found.len() >= cap {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Whether `hay` contains `needle` (already lowercase), ignoring case; ASCII text is compared
+/// in place, anything else lowercased first.
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    if hay.is_ascii() && needle.is_ascii() {
+        let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+        needle.is_empty()
+            || hay
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+    } else {
+        hay.to_lowercase().contains(needle)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containment_ignores_case_in_any_script() {
+        assert!(contains_folded("Jan.Nowak@Example.COM", "example.com"));
+        assert!(contains_folded("Łukasz", "łuk"));
+        assert!(contains_folded("ZIELIŃSKI", "zieliń"));
+        assert!(!contains_folded("Nowak", "kowal"));
+    }
     use crate::db::test_connection;
 
     fn add(conn: &Connection, username: &str, first: &str, last: &str) -> i64 {

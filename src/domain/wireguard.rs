@@ -102,6 +102,18 @@ impl PoolCidr {
             && !(matches!(ip, IpAddr::V4(_)) && ip == net.broadcast())
     }
 
+    /// How many devices the network has addresses for.
+    pub fn capacity(&self) -> u128 {
+        match self.0.trunc() {
+            IpNet::V4(v4) => v4
+                .hosts()
+                .filter(|ip| self.is_assignable(IpAddr::V4(*ip)))
+                .count() as u128,
+            // Everything but the network and the gateway's own address.
+            IpNet::V6(v6) => (1u128 << (128 - u32::from(v6.prefix_len())).min(127)) - 2,
+        }
+    }
+
     /// The first assignable address not in `used`, if any.
     pub fn first_free(&self, used: &HashSet<IpAddr>) -> Option<IpAddr> {
         let net = self.0.trunc();

@@ -74,6 +74,21 @@ enum KeyChoice {
     Keep,
 }
 
+/// The location form's fields, top to bottom: the error summary lists problems in this order.
+const FORM_ORDER: [&str; 11] = [
+    "name",
+    "addresses",
+    "endpoint",
+    "port",
+    "allowed_ips",
+    "dns",
+    "keepalive",
+    "key_mode",
+    "public_key",
+    "access",
+    "groups",
+];
+
 fn parse(input: &LocationInput, editing: bool) -> Result<Parsed, AppError> {
     let mut errors = Vec::new();
     let mut take = |r: Result<String, FieldError>| match r {
@@ -153,6 +168,12 @@ fn parse(input: &LocationInput, editing: bool) -> Result<Parsed, AppError> {
         }
     };
     if !errors.is_empty() {
+        errors.sort_by_key(|e| {
+            FORM_ORDER
+                .iter()
+                .position(|f| *f == e.field)
+                .unwrap_or(usize::MAX)
+        });
         return Err(AppError::Validation(errors));
     }
     Ok(Parsed {
@@ -196,22 +217,39 @@ pub fn sync_addresses(
             }
         }
     }
+    let needed = devices.len();
     for device in devices {
         for (i, cidr) in pool.iter().enumerate() {
             if keep.contains_key(&(device, i)) {
                 continue;
             }
-            let ip = cidr.first_free(&used).ok_or_else(|| {
-                AppError::field(
-                    "addresses",
-                    format!("The network {} is full: every address is taken. Use a larger network (a smaller number after the /).", cidr.as_net()),
-                )
-            })?;
+            let ip = cidr
+                .first_free(&used)
+                .ok_or_else(|| AppError::field("addresses", pool_full(cidr, needed)))?;
             repo::add_address(conn, device, location_id, &ip.to_string())?;
             used.insert(ip);
         }
     }
     Ok(())
+}
+
+/// Why `cidr` cannot hold the location's devices, with both numbers.
+fn pool_full(cidr: &PoolCidr, needed: usize) -> String {
+    let room = cidr.capacity();
+    let devices = |n: u128| {
+        if n == 1 {
+            "1 device".to_owned()
+        } else {
+            format!("{n} devices")
+        }
+    };
+    let need = if needed == 1 { "needs" } else { "need" };
+    format!(
+        "The network {} has room for {}, but {} {need} an address in it. Use a larger network (a smaller number after the /).",
+        cidr.as_net(),
+        devices(room),
+        devices(needed as u128),
+    )
 }
 
 fn pool_of(row: &LocationRow) -> Result<Vec<PoolCidr>, AppError> {

@@ -41,7 +41,7 @@ pub fn account_page(
                     }
                 }
                 main id="main" class="container" {
-                    div id="flash-area" {}
+                    div id="flash-area" role="status" {}
                     (content)
                 }
             }
@@ -334,7 +334,6 @@ pub fn desktop_card_page(
     is_admin: bool,
     t: &IssuedToken,
     qr_svg: &str,
-    expires: &str,
 ) -> Markup {
     account_page(
         "Desktop activation",
@@ -359,7 +358,7 @@ pub fn desktop_card_page(
                     (PreEscaped(qr_svg))
                     figcaption { "For the mobile client: scan to add this instance." }
                 }
-                p { "Expires " (expires) "." }
+                p { "Expires " (super::time_tag(t.expires_at)) "." }
                 p { a href="/me" { "Back to my account" } }
             }
         },

@@ -89,6 +89,27 @@ pub fn error_summary(errors: &[FieldError]) -> Markup {
     }
 }
 
+/// Text that may wrap only at sensible points: after `@`, `.`, `:`, `/`, `,` and `-`, as
+/// long emails, addresses and endpoints should, never in the middle of a word.
+pub fn breakable(text: &str) -> Markup {
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if matches!(c, '@' | '.' | ':' | '/' | ',' | '-') {
+            let end = i + c.len_utf8();
+            pieces.push(&text[start..end]);
+            start = end;
+        }
+    }
+    pieces.push(&text[start..]);
+    html! {
+        @for (i, piece) in pieces.iter().enumerate() {
+            @if i > 0 { wbr; }
+            (piece)
+        }
+    }
+}
+
 /// A notice after a successful action.
 pub fn flash(message: Option<&str>) -> Markup {
     html! { @if let Some(m) = message { div class="flash" role="status" { (m) } } }
@@ -193,4 +214,18 @@ pub fn qr_svg(data: &str) -> Result<String, qrcode::types::QrError> {
         .find("<svg")
         .map_or(svg.as_str(), |i| &svg[i..])
         .to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::breakable;
+
+    #[test]
+    fn long_text_may_break_only_after_separators() {
+        assert_eq!(
+            breakable("jan.nowak@example.com").into_string(),
+            "jan.<wbr>nowak@<wbr>example.<wbr>com"
+        );
+        assert_eq!(breakable("<b>").into_string(), "&lt;b&gt;");
+    }
 }

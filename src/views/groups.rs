@@ -67,13 +67,13 @@ pub fn groups_page(
                             @let g = &s.group;
                             tr {
                                 td { a href=(format!("/admin/groups/{}", g.id)) { (g.name) } }
-                                td class="num" { (s.members) }
-                                td { @if s.locations.is_empty() { span class="muted" { "No location" } } @else { (join_names(&s.locations)) } }
-                                td class="row" {
+                                td class="num" data-label="Members" { (s.members) }
+                                td data-label="Decides who can connect to" { @if s.locations.is_empty() { span class="muted" { "No location" } } @else { (join_names(&s.locations)) } }
+                                td class="actions-cell" { div class="row" {
                                     a href=(format!("/admin/groups/{}", g.id)) aria-label=(format!("Members of {}", g.name)) { "Members" }
                                     a href=(format!("/admin/groups/{}/edit", g.id)) aria-label=(format!("Rename {}", g.name)) { "Rename" }
                                     a href=(format!("/admin/groups/{}/delete", g.id)) aria-label=(format!("Delete {}", g.name)) { "Delete" }
-                                }
+                                } }
                             }
                         }
                     }
@@ -195,7 +195,7 @@ pub fn delete_group_page(
                 h1 { "Delete " (g.name) "?" }
                 (flash_error(error))
                 @if s.locations.is_empty() {
-                    p { "The group's " (s.members) " member(s) stay as users; only the group goes. This cannot be undone." }
+                    p { "The group's " (super::count_of(s.members, "member stays a user", "members stay users")) "; only the group goes. This cannot be undone." }
                     form method="post" action=(format!("/admin/groups/{}/delete", g.id)) class="actions" {
                         (csrf_field(&viewer.csrf_token))
                         button type="submit" class="button-danger" { "Delete " (g.name) }

@@ -1,6 +1,6 @@
 //! The locations list and its form.
 
-use super::components::{checkboxes, error_summary, field, flash, radios, Input};
+use super::components::{breakable, checkboxes, error_summary, field, flash, radios, Input};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
 use crate::db::locations::LocationRow;
 use crate::domain::FieldError;
@@ -46,17 +46,22 @@ pub fn locations_page(
                             @let l = &s.location;
                             tr {
                                 td { (l.name) }
-                                td { code { (l.addresses) } }
-                                td { code { (crate::domain::wireguard::endpoint(&l.endpoint, l.port)) } }
-                                td class="num" { (s.devices) }
-                                td { (describe(&s.access)) }
+                                td data-label="Addresses" {
+                                    @for (i, a) in l.addresses.split(',').map(str::trim).enumerate() {
+                                        @if i > 0 { ", " }
+                                        code class="nowrap" { (a) }
+                                    }
+                                }
+                                td data-label="Endpoint" { code { (breakable(&crate::domain::wireguard::endpoint(&l.endpoint, l.port))) } }
+                                td class="num" data-label="Devices" { (s.devices) }
+                                td data-label="Who can connect" { (describe(&s.access)) }
                                 td { (super::gateways::gateway_cell(l.id, &l.name, gateways.get(&l.id).unwrap_or(&GatewayState::NotSetUp), &viewer.csrf_token)) }
-                                td { code class="key" { (l.public_key) } }
-                                td class="row" {
+                                td data-label="Gateway key" { code class="key abbrev" title=(l.public_key) { (l.public_key) } }
+                                td class="actions-cell" { div class="row" {
                                     a href=(format!("/admin/locations/{}/edit", l.id)) aria-label=(format!("Edit {}", l.name)) { "Edit" }
                                     a href=(format!("/admin/locations/{}/gateway.conf", l.id)) download aria-label=(format!("Download the gateway config of {}", l.name)) { "Gateway config" }
                                     a href=(format!("/admin/locations/{}/delete", l.id)) aria-label=(format!("Delete {}", l.name)) { "Delete" }
-                                }
+                                } }
                             }
                         }
                     }
@@ -214,7 +219,11 @@ pub fn delete_location_page(instance: &str, viewer: &Viewer, s: &LocationSummary
         html! {
             div class="card stack confirm" {
                 h1 { "Delete " (l.name) "?" }
-                p { "The " (s.devices) " device(s) with an address in " (l.name) " lose access to it, and its gateway key is forgotten. This cannot be undone." }
+                p {
+                    @if s.devices == 1 { "The 1 device with an address in " (l.name) " loses access to it" }
+                    @else { "The " (s.devices) " devices with an address in " (l.name) " lose access to it" }
+                    ", and its gateway key is forgotten. This cannot be undone."
+                }
                 form method="post" action=(format!("/admin/locations/{}/delete", l.id)) class="actions" {
                     (csrf_field(&viewer.csrf_token))
                     button type="submit" class="button-danger" { "Delete " (l.name) }

@@ -22,7 +22,31 @@ pub mod tokens;
 pub mod user_page;
 pub mod users;
 
+use maud::{html, Markup};
 use time::OffsetDateTime;
+
+/// Unix seconds as a `datetime` attribute: `2026-11-24T14:05:00Z`.
+pub fn iso_time(unix: i64) -> Option<String> {
+    let t = OffsetDateTime::from_unix_timestamp(unix).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    ))
+}
+
+/// A moment as a `<time>`: UTC as text (`2026-11-24 14:05 UTC`), which app.js turns into the
+/// reader's local time and how far away it is.
+pub fn time_tag(unix: i64) -> Markup {
+    match iso_time(unix) {
+        Some(iso) => html! { time datetime=(iso) data-local { (format_time(unix)) } },
+        None => html! { "-" },
+    }
+}
 
 /// Formats unix seconds as `2026-11-24 14:05 UTC`.
 pub fn format_time(unix: i64) -> String {
@@ -57,9 +81,24 @@ pub fn time_ago(now: i64, then: Option<i64>) -> String {
     format!("{n} {unit}{plural} ago")
 }
 
+/// "1 device", "4 devices": a count with its noun in the right number (`plural` for the
+/// irregular ones, e.g. "people").
+pub fn count_of(n: impl Into<i64>, singular: &str, plural: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::time_ago;
+    use super::{time_ago, time_tag};
+
+    #[test]
+    fn a_time_tag_shows_utc_and_carries_the_moment() {
+        assert_eq!(
+            time_tag(1_764_590_700).into_string(),
+            r#"<time datetime="2025-12-01T12:05:00Z" data-local>2025-12-01 12:05 UTC</time>"#
+        );
+    }
 
     #[test]
     fn times_read_as_people_say_them() {

@@ -1,8 +1,8 @@
 //! The outbox: every email with its delivery status.
 
-use super::components::{flash, flash_error};
-use super::format_time;
+use super::components::{breakable, flash, flash_error};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
+use super::time_tag;
 use crate::db::outbox::MailRow;
 use crate::domain::outbox::OutboxStatus;
 use maud::{html, Markup};
@@ -81,13 +81,13 @@ pub fn outbox_page(
                     tbody {
                         @for m in rows {
                             tr {
-                                td { (format_time(m.created_at)) }
-                                td { (m.recipient) }
+                                td data-label="Queued" { (time_tag(m.created_at)) }
+                                td data-label="To" { (breakable(&m.recipient)) }
                                 td { a href=(format!("/admin/outbox/{}", m.id)) { (m.subject) } }
                                 td { (status_badge(m.status))
-                                    @if m.status == OutboxStatus::Queued && m.attempts > 0 { br; span class="muted" { "next try " (format_time(m.next_attempt_at)) } } }
-                                td class="num" { (m.attempts) }
-                                td { @if let Some(e) = &m.last_error { (e) } @if let Some(h) = &m.last_hint { br; span class="hint" { (h) } } }
+                                    @if m.status == OutboxStatus::Queued && m.attempts > 0 { br; span class="muted" { "next try " (time_tag(m.next_attempt_at)) } } }
+                                td class="num" data-label="Attempts" { (m.attempts) }
+                                td data-label="Last error" { @if let Some(e) = &m.last_error { (e) } @if let Some(h) = &m.last_hint { br; span class="hint" { (h) } } }
                                 td { (retry_form(viewer, m, smtp_configured)) }
                             }
                         }
@@ -123,10 +123,10 @@ pub fn mail_page(instance: &str, viewer: &Viewer, m: &MailRow, smtp_configured: 
             div class="card stack" {
                 h1 { (m.subject) }
                 dl {
-                    dt { "To" } dd { (m.recipient) }
+                    dt { "To" } dd { (breakable(&m.recipient)) }
                     dt { "Status" } dd { (status_badge(m.status)) " " (attempts_text(m.attempts)) }
-                    dt { "Queued" } dd { (format_time(m.created_at)) }
-                    @if let Some(t) = m.sent_at { dt { "Sent" } dd { (format_time(t)) } }
+                    dt { "Queued" } dd { (time_tag(m.created_at)) }
+                    @if let Some(t) = m.sent_at { dt { "Sent" } dd { (time_tag(t)) } }
                     @if let Some(e) = &m.last_error { dt { "Last error" } dd { (e) } }
                     @if let Some(h) = &m.last_hint { dt { "Hint" } dd { (h) } }
                 }

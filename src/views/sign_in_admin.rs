@@ -37,7 +37,7 @@ pub fn password_reset_page(
                         legend { "Delivery" }
                         label class="checkbox" {
                             input type="radio" name="delivery" value="email" checked[smtp] disabled[!smtp];
-                            " Email it to " (email)
+                            span { "Email it to " (super::components::breakable(email)) }
                         }
                         label class="checkbox" {
                             input type="radio" name="delivery" value="card" checked[!smtp];

@@ -181,13 +181,7 @@ fn mail_notice(to: &str, state: MailState) -> Markup {
 }
 
 /// The token, shown once.
-pub fn token_card_page(
-    instance: &str,
-    viewer: &Viewer,
-    t: &IssuedToken,
-    qr_svg: &str,
-    expires: &str,
-) -> Markup {
+pub fn token_card_page(instance: &str, viewer: &Viewer, t: &IssuedToken, qr_svg: &str) -> Markup {
     let title = match t.purpose {
         Purpose::Enrollment => format!("Enrollment token for {}", t.username),
         Purpose::Desktop => format!("Desktop activation token for {}", t.username),
@@ -217,7 +211,7 @@ pub fn token_card_page(
                     (PreEscaped(qr_svg))
                     figcaption { "For the mobile client: scan to add this instance." }
                 }
-                p { "Expires " (expires) "." }
+                p { "Expires " (super::time_tag(t.expires_at)) "." }
                 p { a href="/admin/users" { "Back to users" } }
             }
         },

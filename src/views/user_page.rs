@@ -4,7 +4,7 @@
 use super::audit::event_cells;
 use super::components::{error_for, error_summary, field, flash, flash_error, qr_svg, Input};
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
-use super::{format_time, time_ago};
+use super::{format_time, time_ago, time_tag};
 use crate::domain::token::Purpose;
 use crate::domain::FieldError;
 use crate::services::devices::admin::{AddedDevice, DeviceSummary, UserOverview, ADD_FORM};
@@ -112,7 +112,8 @@ pub fn devices_section(
             h2 id="devices-title" { "Devices" }
             p class="muted" { (o.devices.len()) " of at most " (o.limit) " devices." }
             @if o.devices.is_empty() {
-                p { "No devices yet." }
+                @if base == "/me" { p { "You have no devices yet." } }
+                @else { p { (o.profile.username) " has no devices yet." } }
             } @else {
                 table class="data" {
                     caption class="sr-only" { "Devices of " (o.profile.username) }
@@ -147,15 +148,15 @@ pub fn device_row(base: &str, d: &DeviceSummary, now: i64) -> Markup {
                 (d.name)
                 @if d.pending { " " span class="badge badge-pending" { "Enrollment unfinished" } }
             }
-            td { code class="mono" { (d.public_key) } }
-            td {
+            td data-label="Public key" { code class="key abbrev-narrow" title=(d.public_key) { (d.public_key) } }
+            td data-label="Addresses" {
                 @if d.locations.is_empty() { span class="muted" { "No location yet" } }
                 @for l in &d.locations { div { (l.name) ": " code { (l.addresses) } } }
             }
-            td { (format_time(d.created_at)) }
-            td {
+            td data-label="Created" { (time_tag(d.created_at)) }
+            td data-label="Last handshake" {
                 @if let Some(at) = d.last_handshake {
-                    span title=(format_time(at)) { (time_ago(now, Some(at))) }
+                    time datetime=[super::iso_time(at)] title=(format_time(at)) { (time_ago(now, Some(at))) }
                 } @else { "never" }
             }
             td class="menu-cell" {
@@ -287,7 +288,7 @@ fn token_section(viewer: &Viewer, o: &UserOverview) -> Markup {
                             Purpose::Enrollment => "Enrollment pending",
                             Purpose::Desktop => "Desktop activation token issued",
                         }
-                        " — expires " (format_time(t.expires_at)) "."
+                        " — expires " (time_tag(t.expires_at)) "."
                         @if t.started { " The user has started with it." }
                         // Queued is not delivered: the outbox says which it is.
                         @if let Some(to) = &t.emailed_to { " Its email goes to " (to) "; see the " a href="/admin/outbox" { "outbox" } "." }
@@ -315,7 +316,7 @@ fn events_section(o: &UserOverview) -> Markup {
                 table class="data" {
                     caption class="sr-only" { "Recent events of " (o.profile.username) }
                     thead { tr {
-                        th scope="col" { "Time (UTC)" } th scope="col" { "Actor" } th scope="col" { "Action" }
+                        th scope="col" { "Time" } th scope="col" { "Actor" } th scope="col" { "Action" }
                         th scope="col" { "Target" } th scope="col" { "Detail" }
                     } }
                     tbody {

@@ -19,10 +19,10 @@ fn status_badge(row: &UserListRow) -> Markup {
 pub fn badge(status: UserStatus, pending_until: Option<i64>) -> Markup {
     match (status, pending_until) {
         (UserStatus::NotEnrolled, Some(until)) => {
-            return html! { span class="badge badge-pending" { "Enrollment pending — expires " (super::format_time(until)) } };
+            return html! { span class="badge badge-pending" { "Enrollment pending — expires " (super::time_tag(until)) } };
         }
         (UserStatus::PasswordNotSet, Some(until)) => {
-            return html! { span class="badge badge-pending" { "Password not set — link valid until " (super::format_time(until)) } };
+            return html! { span class="badge badge-pending" { "Password not set — link valid until " (super::time_tag(until)) } };
         }
         _ => {}
     }
@@ -121,7 +121,7 @@ pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
         div id="users-results" {
             p class="page-info" role="status" aria-live="polite" { (summary) }
             @if !page.rows.is_empty() {
-                table class="data" {
+                table class="data users" {
                     caption class="sr-only" { "Users" }
                     thead { tr {
                         th scope="col" { "Username" }
@@ -163,7 +163,7 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
             td { (u.first_name) " " (u.last_name) }
             td { (u.email) }
             td { (status_badge(row)) }
-            td class="num" {
+            td class="num" data-label="Devices" {
                 a href=(format!("{user_url}#devices")) aria-label=(format!("{} devices of {}", row.device_count, u.username)) { (row.device_count) }
             }
             td class="menu-cell" {
@@ -212,10 +212,16 @@ pub fn action_menu(
         (format!("{base}/enable"), "Enable")
     };
     let is_self = viewer.username == user.username;
+    // The reason is tied to its item, so a screen reader says why along with "dimmed".
     let unavailable = |label: &str, reason: &str| {
+        let reason_id = format!(
+            "reason-{}-{}",
+            user.id,
+            label.to_lowercase().replace(' ', "-")
+        );
         html! {
-            span role=[item_role] aria-disabled="true" tabindex=[item_role.map(|_| "-1")] { (label) }
-            span class="menu-reason" { (reason) }
+            span role=[item_role] aria-disabled="true" tabindex=[item_role.map(|_| "-1")] aria-describedby=(reason_id) { (label) }
+            span class="menu-reason" id=(reason_id) { (reason) }
         }
     };
     html! {

@@ -325,15 +325,7 @@ pub async fn show_desktop_card(
         Some(issued) => {
             let qr = crate::views::components::qr_svg(&issued.qr_payload())
                 .map_err(AppError::internal)?;
-            let expires = crate::views::format_time(issued.expires_at);
-            view::desktop_card_page(
-                &instance,
-                &viewer(&session),
-                session.is_admin,
-                &issued,
-                &qr,
-                &expires,
-            )
+            view::desktop_card_page(&instance, &viewer(&session), session.is_admin, &issued, &qr)
         }
         None => view::desktop_card_gone_page(&instance, &viewer(&session), session.is_admin),
     };

@@ -84,6 +84,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/admin",
         web::get().to(|| async { see_other("/admin/users") }),
     )
+    .route(
+        "/admin/",
+        web::get().to(|| async { see_other("/admin/users") }),
+    )
     .service(
         web::resource("/admin/login")
             .route(web::get().to(auth::show_login))

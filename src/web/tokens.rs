@@ -183,12 +183,14 @@ async fn issue(
             (StatusCode::TOO_MANY_REQUESTS, errors, Some(wait))
         }
         Err(AppError::Forbidden(m)) => {
+            // A refusal about this user ("has already enrolled") lands on their page, where
+            // what can be done instead (their devices, the desktop token) is at hand.
             return Ok(flash::redirect_with(
-                "/admin/users",
+                &format!("/admin/users/{id}"),
                 Kind::Error,
                 &m,
                 state.config.is_https(),
-            ))
+            ));
         }
         Err(e) => return Err(e),
     };
@@ -238,8 +240,7 @@ pub async fn show_token_card(
         Some(issued) => {
             let qr = crate::views::components::qr_svg(&issued.qr_payload())
                 .map_err(AppError::internal)?;
-            let expires = crate::views::format_time(issued.expires_at);
-            view::token_card_page(&instance, &viewer(&session), &issued, &qr, &expires)
+            view::token_card_page(&instance, &viewer(&session), &issued, &qr)
         }
         None => view::token_gone_page(&instance, &viewer(&session), &user),
     };

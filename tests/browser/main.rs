@@ -5,8 +5,11 @@
 //! Elements are found by label, role and accessible name; if a test cannot find something that
 //! way, the page is missing a label or name, and that is the bug.
 
+mod audit;
 mod devices;
 mod enrollment;
+mod layout;
+mod pages;
 mod support;
 mod tokens;
 mod wizard;

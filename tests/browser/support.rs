@@ -598,16 +598,7 @@ impl Browser {
     /// Console messages at level SEVERE since the last call (chromedriver's log endpoint,
     /// which fantoccini has no method for).
     pub async fn console_errors(&self) -> Vec<String> {
-        let session = self
-            .client
-            .session_id()
-            .await
-            .expect("session id")
-            .expect("an open session");
-        let url = format!(
-            "http://127.0.0.1:{}/session/{session}/se/log",
-            self.driver.port
-        );
+        let url = self.session_url("se/log").await;
         let body: Value = reqwest::Client::new()
             .post(&url)
             .json(&json!({ "type": "browser" }))
@@ -670,5 +661,168 @@ impl Browser {
         self.wait_for_text(&format!("Added {username}")).await;
         self.click_link("Cancel").await;
         self.wait_for_text("Search users").await;
+    }
+}
+
+/// axe-core, run in the page by [`Browser::assert_accessible`]. Test-only: the binary never
+/// carries it.
+const AXE_SOURCE: &str = include_str!("vendor/axe.min.js");
+
+/// The rule sets every page must pass: WCAG 2.0, 2.1 and 2.2 at levels A and AA, plus axe's
+/// best practices.
+const AXE_TAGS: [&str; 6] = [
+    "wcag2a",
+    "wcag2aa",
+    "wcag21a",
+    "wcag21aa",
+    "wcag22aa",
+    "best-practice",
+];
+
+impl Browser {
+    /// On the token dialog: "Deliver token yourself", then "Create token"; returns the token
+    /// from the card.
+    pub async fn hand_over_token(&self) -> String {
+        self.choice("Deliver token yourself")
+            .await
+            .click()
+            .await
+            .expect("choose to hand the token over");
+        self.click_button("Create token").await;
+        self.wait_for_text("This token is shown only now").await;
+        self.field("Token")
+            .await
+            .prop("value")
+            .await
+            .expect("token value")
+            .expect("a token")
+    }
+
+    /// The chromedriver URL of this session's endpoint `path`, for commands fantoccini has
+    /// no method for.
+    async fn session_url(&self, path: &str) -> String {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("session id")
+            .expect("an open session");
+        format!(
+            "http://127.0.0.1:{}/session/{session}/{path}",
+            self.driver.port
+        )
+    }
+
+    /// Sends a Chrome DevTools command through chromedriver (fantoccini has no method for it).
+    async fn devtools(&self, cmd: &str, params: Value) {
+        let url = self.session_url("goog/cdp/execute").await;
+        let res = reqwest::Client::new()
+            .post(&url)
+            .json(&json!({ "cmd": cmd, "params": params }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("cannot send {cmd}: {e}"));
+        assert!(
+            res.status().is_success(),
+            "{cmd} failed: {}",
+            res.text().await.unwrap_or_default()
+        );
+    }
+
+    /// Makes the page `width` × `height` CSS pixels, as a phone or a laptop screen would, and
+    /// checks that the page really sees that width.
+    pub async fn set_viewport(&self, width: u32, height: u32) {
+        self.devtools(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+        let seen = self.eval("return window.innerWidth;").await;
+        assert_eq!(
+            seen.as_u64(),
+            Some(u64::from(width)),
+            "the viewport should be {width} CSS px wide"
+        );
+    }
+
+    /// Fails unless the page fits its viewport's width: nothing makes the document scroll
+    /// sideways.
+    pub async fn assert_no_sideways_scroll(&self, what: &str) {
+        let sizes = self
+            .eval(
+                "const d = document.documentElement; \
+                 const wide = [...document.querySelectorAll('body *')] \
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5 \
+                     || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible')) \
+                   .slice(0, 5) \
+                   .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')); \
+                 return [d.scrollWidth, window.innerWidth, wide];",
+            )
+            .await;
+        let (scroll, inner) = (sizes[0].as_u64(), sizes[1].as_u64());
+        assert!(
+            scroll <= inner,
+            "{what} on {} scrolls sideways: the document is {scroll:?} px wide in a {inner:?} px \
+             viewport; too wide: {}",
+            self.url().await,
+            sizes[2]
+        );
+    }
+
+    /// The accessibility violations axe-core finds on the page as it is now, one line per
+    /// rule and an indented pair of lines per element: where it is and what is wrong.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let loaded = self.eval("return typeof window.axe === 'object';").await;
+        if loaded != Value::Bool(true) {
+            self.client
+                .execute(AXE_SOURCE, Vec::new())
+                .await
+                .expect("load axe-core into the page");
+        }
+        let script = "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } }) \
+               .then(r => done(r.violations.map(v => ({ \
+                   rule: v.id, help: v.help, \
+                   nodes: v.nodes.map(n => ({ target: n.target.join(' '), summary: n.failureSummary })) \
+               })))) \
+               .catch(e => done([{ rule: 'axe failed', help: String(e), nodes: [] }]));";
+        let result = self
+            .client
+            .execute_async(script, vec![json!(AXE_TAGS)])
+            .await
+            .unwrap_or_else(|e| panic!("cannot run axe-core: {e}"));
+        let Some(list) = result.as_array() else {
+            panic!("axe-core answered {result}, not a list of violations");
+        };
+        list.iter()
+            .map(|v| {
+                let mut text = format!("- {}: {}", v["rule"], v["help"]);
+                for node in v["nodes"].as_array().into_iter().flatten() {
+                    text.push_str(&format!(
+                        "\n    {}\n      {}",
+                        node["target"].as_str().unwrap_or_default(),
+                        node["summary"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .replace('\n', "\n      ")
+                    ));
+                }
+                text
+            })
+            .collect()
+    }
+
+    /// Runs axe-core on the page as it is now and fails listing every violation: its rule,
+    /// the elements it found and what is wrong.
+    pub async fn assert_accessible(&self, what: &str) {
+        let violations = self.accessibility_violations().await;
+        if !violations.is_empty() {
+            panic!(
+                "{what} on {} has {} accessibility violation(s):\n{}",
+                self.url().await,
+                violations.len(),
+                violations.join("\n")
+            );
+        }
     }
 }

@@ -101,7 +101,7 @@ async fn a_generated_gateway_key_works_with_wg_and_the_config_parses() {
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
     let list = app.get("/admin/locations").await;
     assert!(list.body.contains("Added location Office."));
-    assert!(list.body.contains("vpn.example.com:51820"));
+    assert!(list.body.contains("vpn.<wbr>example.<wbr>com:<wbr>51820"));
     let key = add_device(&app, "jnowak", &device_key());
     let _ = key;
     let id: i64 = app
@@ -288,7 +288,9 @@ async fn existing_devices_join_a_new_location_and_a_full_pool_is_refused() {
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        res.body.contains("The network 10.9.0.1/30 is full"),
+        res.body.contains(
+            "The network 10.9.0.1/30 has room for 1 device, but 2 devices need an address in it."
+        ),
         "{}",
         res.body
     );
@@ -387,4 +389,26 @@ fn the_cli_prints_the_gateway_config() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("there is no location named \"Nowhere\""));
+}
+
+#[tokio::test]
+async fn the_error_summary_lists_problems_in_form_order() {
+    let app = logged_in().await;
+    let mut form = office("", "");
+    for pair in form.iter_mut() {
+        if ["endpoint", "allowed_ips"].contains(&pair.0) {
+            pair.1 = "";
+        }
+    }
+    let res = app.post("/admin/locations", &form).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let summary = &res.body[res.body.find("form-errors").expect("a summary")..];
+    let at = |field: &str| {
+        summary
+            .find(&format!(r##"href="#{field}""##))
+            .unwrap_or_else(|| panic!("{field} in the summary: {summary}"))
+    };
+    assert!(at("name") < at("addresses"));
+    assert!(at("addresses") < at("endpoint"));
+    assert!(at("endpoint") < at("allowed_ips"));
 }

@@ -8,12 +8,14 @@ mod helpers;
 
 mod account;
 mod admin_api;
+mod audit;
 mod auth;
 mod cli;
 mod client_api;
 mod client_mfa;
 mod client_rules;
 mod enrollment;
+mod error_pages;
 mod gateway_sync;
 mod groups;
 mod hardening;

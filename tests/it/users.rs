@@ -282,6 +282,14 @@ async fn admins_cannot_disable_or_delete_themselves() {
     assert!(app.user("admin").expect("admin").is_active);
     let menu = app.hx_get(&format!("/admin/users/{me}/actions")).await;
     assert!(menu.body.contains(r#"aria-disabled="true""#));
+    // The reason is read with the dimmed item.
+    assert!(
+        menu.body.contains(&format!(
+            r#"aria-describedby="reason-{me}-delete">Delete</span><span class="menu-reason" id="reason-{me}-delete">You cannot delete your own account.</span>"#
+        )),
+        "{}",
+        menu.body
+    );
 }
 
 #[tokio::test]

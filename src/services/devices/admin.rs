@@ -141,7 +141,8 @@ pub async fn overview(state: &AppState, user_id: i64) -> Result<UserOverview, Ap
                 started: t.started_at.is_some(),
                 emailed_to: t.email.clone(),
             });
-            let events = audit::search(c, Some(&user.username), None, None, RECENT_EVENTS)?
+            let about = audit::Filter::user(&user.username);
+            let events = audit::search(c, &about, None, RECENT_EVENTS)?
                 .into_iter()
                 .map(|e| EventLine {
                     at: e.at,
