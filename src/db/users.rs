@@ -44,6 +44,8 @@ pub struct UserListRow {
     /// When their unused token (enrollment or desktop activation) dies, if they have one
     /// (may lie in the past).
     pub pending_until: Option<i64>,
+    /// Where their latest invitation stands; filled in by the service.
+    pub invitation: Option<crate::domain::token::InvitationState>,
 }
 
 /// The list's extra columns: device count and the pending token's end.
@@ -59,6 +61,7 @@ pub fn list_row(r: &Row<'_>) -> rusqlite::Result<UserListRow> {
         user: from_row(r)?,
         device_count: r.get(10)?,
         pending_until: r.get(11)?,
+        invitation: None,
     })
 }
 

@@ -51,6 +51,45 @@ pub fn parse_validity(raw: &str) -> Result<i64, String> {
     }
 }
 
+/// Where a user's latest invitation (enrollment token) stands, for the users list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvitationState {
+    /// Issued at this time, not opened yet.
+    Sent(i64),
+    /// Its link was first opened at this time.
+    Opened(i64),
+    /// The wizard was started at this time.
+    Started(i64),
+    /// It ended unused at this time.
+    Expired(i64),
+}
+
+impl InvitationState {
+    /// The state of a token issued at `created`, first opened at `opened`, started at
+    /// `started`, dying at `dies`; `None` once it was used or revoked.
+    pub fn of(
+        created: i64,
+        opened: Option<i64>,
+        started: Option<i64>,
+        dies: i64,
+        finished: bool,
+        now: i64,
+    ) -> Option<Self> {
+        if finished {
+            return None;
+        }
+        Some(if dies <= now {
+            Self::Expired(dies)
+        } else if let Some(at) = started {
+            Self::Started(at)
+        } else if let Some(at) = opened {
+            Self::Opened(at)
+        } else {
+            Self::Sent(created)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod admin_rights;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod bulk;
 pub mod client_api;
 pub mod devices;
 pub mod enrollment;

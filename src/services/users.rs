@@ -219,7 +219,11 @@ pub async fn get_user_row(state: &AppState, id: i64) -> Result<UserListRow, AppE
     let now = state.now().unix_timestamp();
     let mut row = state
         .db
-        .read(move |c| users::get_list_row(c, id)?.ok_or(AppError::NotFound))
+        .read(move |c| {
+            let mut row = users::get_list_row(c, id)?.ok_or(AppError::NotFound)?;
+            row.invitation = crate::db::tokens::invitation_state(c, id, now)?;
+            Ok(row)
+        })
         .await?;
     row.pending_until = row.pending_until.filter(|t| *t > now);
     Ok(row)
@@ -280,40 +284,50 @@ pub async fn set_active(
     let actor = actor.clone();
     state
         .db
-        .write(move |tx| {
-            let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
-            if !active && actor.user_id == Some(id) {
-                return Err(AppError::Forbidden(
-                    "You cannot disable your own account.".into(),
-                ));
-            }
-            if !active && user.is_admin && users::other_active_admins(tx, id)? == 0 {
-                return Err(AppError::Forbidden(
-                    "The last active admin cannot be disabled.".into(),
-                ));
-            }
-            let (mut sessions_ended, mut tokens_revoked) = (0, 0);
-            if user.is_active != active {
-                users::set_active(tx, id, active)?;
-                if !active {
-                    tokens_revoked = crate::db::tokens::revoke_for_user(tx, id, now)?;
-                    crate::db::token_cards::delete_for_user(tx, id)?;
-                    sessions_ended = sessions::delete_for_user(tx, id)?;
-                }
-                let action = if active {
-                    "user.enabled"
-                } else {
-                    "user.disabled"
-                };
-                audit::insert(tx, &actor.event(now, action, Some(&user.username)))?;
-            }
-            Ok(ActiveChange {
-                user: users::get(tx, id)?.ok_or(AppError::NotFound)?,
-                sessions_ended,
-                tokens_revoked,
-            })
-        })
+        .write(move |tx| set_active_in_tx(tx, &actor, id, active, now))
         .await
+}
+
+/// [`set_active`] inside the caller's transaction. `Forbidden` for the actor's own account
+/// and the last active admin.
+pub fn set_active_in_tx(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    id: i64,
+    active: bool,
+    now: i64,
+) -> Result<ActiveChange, AppError> {
+    let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
+    if !active && actor.user_id == Some(id) {
+        return Err(AppError::Forbidden(
+            "You cannot disable your own account.".into(),
+        ));
+    }
+    if !active && user.is_admin && users::other_active_admins(tx, id)? == 0 {
+        return Err(AppError::Forbidden(
+            "The last active admin cannot be disabled.".into(),
+        ));
+    }
+    let (mut sessions_ended, mut tokens_revoked) = (0, 0);
+    if user.is_active != active {
+        users::set_active(tx, id, active)?;
+        if !active {
+            tokens_revoked = crate::db::tokens::revoke_for_user(tx, id, now)?;
+            crate::db::token_cards::delete_for_user(tx, id)?;
+            sessions_ended = sessions::delete_for_user(tx, id)?;
+        }
+        let action = if active {
+            "user.enabled"
+        } else {
+            "user.disabled"
+        };
+        audit::insert(tx, &actor.event(now, action, Some(&user.username)))?;
+    }
+    Ok(ActiveChange {
+        user: users::get(tx, id)?.ok_or(AppError::NotFound)?,
+        sessions_ended,
+        tokens_revoked,
+    })
 }
 
 /// What enabling or disabling a user did.
@@ -333,24 +347,33 @@ pub async fn delete_user(state: &AppState, actor: &Actor, id: i64) -> Result<Str
     let actor = actor.clone();
     state
         .db
-        .write(move |tx| {
-            let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
-            if actor.user_id == Some(id) {
-                return Err(AppError::Forbidden(
-                    "You cannot delete your own account.".into(),
-                ));
-            }
-            if user.is_admin && user.is_active && users::other_active_admins(tx, id)? == 0 {
-                return Err(AppError::Forbidden(
-                    "The last active admin cannot be deleted.".into(),
-                ));
-            }
-            sessions::delete_for_user(tx, id)?;
-            users::delete(tx, id)?;
-            audit::insert(tx, &actor.event(now, "user.deleted", Some(&user.username)))?;
-            Ok(user.username)
-        })
+        .write(move |tx| delete_user_in_tx(tx, &actor, id, now))
         .await
+}
+
+/// [`delete_user`] inside the caller's transaction. `Forbidden` for the actor's own account
+/// and the last active admin.
+pub fn delete_user_in_tx(
+    tx: &rusqlite::Connection,
+    actor: &Actor,
+    id: i64,
+    now: i64,
+) -> Result<String, AppError> {
+    let user = users::get(tx, id)?.ok_or(AppError::NotFound)?;
+    if actor.user_id == Some(id) {
+        return Err(AppError::Forbidden(
+            "You cannot delete your own account.".into(),
+        ));
+    }
+    if user.is_admin && user.is_active && users::other_active_admins(tx, id)? == 0 {
+        return Err(AppError::Forbidden(
+            "The last active admin cannot be deleted.".into(),
+        ));
+    }
+    sessions::delete_for_user(tx, id)?;
+    users::delete(tx, id)?;
+    audit::insert(tx, &actor.event(now, "user.deleted", Some(&user.username)))?;
+    Ok(user.username)
 }
 
 /// One page of users matching `query`.
@@ -364,6 +387,8 @@ pub struct UserPage {
     pub page: i64,
     /// The search text.
     pub query: String,
+    /// Every group, for the bulk action "Add to group".
+    pub groups: Vec<super::groups::GroupRef>,
 }
 
 impl UserPage {
@@ -390,7 +415,13 @@ pub async fn list_users(state: &AppState, query: &str, page: i64) -> Result<User
     let now = state.now().unix_timestamp();
     let (mut rows, total) = state
         .db
-        .read(move |c| Ok(users::list(c, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE)?))
+        .read(move |c| {
+            let (mut rows, total) = users::list(c, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+            for row in &mut rows {
+                row.invitation = crate::db::tokens::invitation_state(c, row.user.id, now)?;
+            }
+            Ok((rows, total))
+        })
         .await?;
     for row in &mut rows {
         row.pending_until = row.pending_until.filter(|t| *t > now);
@@ -400,5 +431,6 @@ pub async fn list_users(state: &AppState, query: &str, page: i64) -> Result<User
         total,
         page,
         query,
+        groups: super::groups::all_groups(state).await?,
     })
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_tokens;
 pub mod audit;
+pub mod bulk;
 pub mod components;
 pub mod enroll;
 pub mod errors;

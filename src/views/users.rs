@@ -3,6 +3,7 @@
 use super::components::{checkboxes, error_summary, field, flash, flash_error, Input};
 use super::groups::group_options;
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
+use crate::domain::token::InvitationState;
 use crate::domain::user::UserStatus;
 use crate::domain::FieldError;
 use crate::services::groups::GroupRef;
@@ -12,7 +13,21 @@ use maud::{html, Markup};
 fn status_badge(row: &UserListRow) -> Markup {
     let user = &row.user;
     let status = UserStatus::of(user.is_active, user.is_enrolled(), row.device_count > 0);
+    if let (UserStatus::NotEnrolled, Some(invitation)) = (status, row.invitation) {
+        return invitation_badge(invitation);
+    }
     badge(status, row.pending_until)
+}
+
+/// "Invited — opened 2026-11-24 09:00 UTC", "Invitation expired …".
+fn invitation_badge(state: InvitationState) -> Markup {
+    let (class, words, at) = match state {
+        InvitationState::Sent(at) => ("badge badge-pending", "Invited — sent ", at),
+        InvitationState::Opened(at) => ("badge badge-pending", "Invited — opened ", at),
+        InvitationState::Started(at) => ("badge badge-pending", "Invited — started ", at),
+        InvitationState::Expired(at) => ("badge badge-notenrolled", "Invitation expired ", at),
+    };
+    html! { span class=(class) { (words) (super::time_tag(at)) } }
 }
 
 /// A user's status as a badge; `pending_until` is when their unused enrollment token dies.
@@ -121,9 +136,11 @@ pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
         div id="users-results" {
             p class="page-info" role="status" aria-live="polite" { (summary) }
             @if !page.rows.is_empty() {
+                (super::bulk::bulk_bar(viewer, &page.groups, &page.query))
                 table class="data users" {
                     caption class="sr-only" { "Users" }
                     thead { tr {
+                        th scope="col" { span class="sr-only" { "Choose" } }
                         th scope="col" { "Username" }
                         th scope="col" { "Name" }
                         th scope="col" { "Email" }
@@ -159,6 +176,7 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
     let user_url = format!("/admin/users/{}", u.id);
     html! {
         tr id=(format!("user-{}", u.id)) data-user-row data-username=(u.username) {
+            td { (super::bulk::row_checkbox(u.id, &u.username)) }
             td { a href=(user_url) { (u.username) } }
             td { (u.first_name) " " (u.last_name) }
             td { (u.email) }

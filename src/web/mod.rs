@@ -8,6 +8,7 @@ mod api_tokens;
 mod assets;
 mod audit;
 mod auth;
+mod bulk;
 mod devices;
 mod enroll;
 pub mod errors;
@@ -158,6 +159,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(import::show_import))
             .route(web::post().to(import::submit_import)),
     )
+    .service(web::resource("/admin/users/bulk").route(web::post().to(bulk::submit_bulk)))
     .service(
         web::resource("/admin/users/import/confirm").route(web::post().to(import::submit_confirm)),
     )
@@ -406,6 +408,7 @@ pub fn decode_bodies_for_fuzzing(body: &[u8]) {
         users::NewUserForm,
         users::EditUserForm,
         import::ConfirmForm,
+        bulk::BulkForm,
         api_tokens::NewTokenForm,
         invitations::InvitationSettingsForm,
         tokens::TokenDialogForm,

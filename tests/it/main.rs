@@ -10,6 +10,7 @@ mod account;
 mod admin_api;
 mod audit;
 mod auth;
+mod bulk;
 mod cli;
 mod client_api;
 mod client_mfa;
