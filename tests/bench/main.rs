@@ -312,9 +312,182 @@ end
     (poll, wizard)
 }
 
+/// Logs `client` in as the admin; returns the session's CSRF token from the users page.
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let field = |page: &str| {
+        let marker = r#"name="csrf_token" value=""#;
+        let at = page.find(marker).unwrap() + marker.len();
+        page[at..at + page[at..].find('"').unwrap()].to_owned()
+    };
+    let page = client
+        .get(format!("{base}/admin/login"))
+        .send()
+        .await
+        .unwrap();
+    let csrf = field(&page.text().await.unwrap());
+    client
+        .post(format!("{base}/admin/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("username", "admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let users = client
+        .get(format!("{base}/admin/users"))
+        .send()
+        .await
+        .unwrap();
+    field(&users.text().await.unwrap())
+}
+
+/// Onboarding a team on a fresh server of its own, so its peak RSS is the import's: a
+/// 10,000-row CSV checked (dry run) and confirmed with invitations, then "Start enrollment"
+/// for 1,000 of them at once. Returns the measure table's rows.
+async fn team_onboarding(bin: &str) -> Vec<(String, String)> {
+    const ROWS: usize = 10_000;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = Command::new(bin)
+        .env("ONRAMP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ONRAMP_DATABASE", dir.path().join("team.db"))
+        .env("ONRAMP_PUBLIC_URL", &base)
+        .env("ONRAMP_ADMIN_PASSWORD", PASSWORD)
+        .env("ONRAMP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let server = Server(child);
+    let pid = server.0.id();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let boot = Instant::now();
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(
+            boot.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let csrf = login(&client, &base).await;
+    let idle = rss_kib(pid, "VmRSS:");
+
+    let mut csv = String::from("username;first_name;last_name;email;phone\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!(
+            "team{i:05};{};{};team{i:05}@example.com;+48 600 {:03} {:03}\n",
+            FIRST[i % FIRST.len()],
+            LAST[i % LAST.len()],
+            i / 1000,
+            i % 1000
+        ));
+    }
+    let boundary = "----onramp-bench";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"team.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(csv.as_bytes());
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let started = Instant::now();
+    let page = client
+        .post(format!("{base}/admin/users/import"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dry_run = started.elapsed();
+    let marker = r#"name="import" value=""#;
+    let at = page.find(marker).expect("the dry run offers the import") + marker.len();
+    let id = page[at..at + page[at..].find('"').unwrap()].to_owned();
+    let started = Instant::now();
+    let res = client
+        .post(format!("{base}/admin/users/import/confirm"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("import", id.as_str()),
+            ("delivery", "email"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let confirm = started.elapsed();
+    assert_eq!(res.status(), 303, "the import was confirmed");
+    let import_peak = rss_kib(pid, "VmHWM:");
+
+    let started = Instant::now();
+    let res = client
+        .post(format!("{base}/admin/users/bulk"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("action", "start_enrollment"),
+            ("all_matching", "on"),
+            ("q", "team01"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let bulk = started.elapsed();
+    assert_eq!(res.status(), 303, "the bulk action ran");
+    let peak = rss_kib(pid, "VmHWM:");
+    drop(server);
+    let mb = |kib: u64| format!("{:.1} MB", kib as f64 / 1024.0);
+    let ms = |d: Duration| format!("{} ms", d.as_millis());
+    vec![
+        ("RSS before the import (fresh server)".into(), mb(idle)),
+        (
+            format!("import dry run, {ROWS} rows (limit 5 s)"),
+            ms(dry_run),
+        ),
+        (
+            format!("import confirm with invitations, {ROWS} rows (limit 10 s)"),
+            ms(confirm),
+        ),
+        (
+            "peak RSS (VmHWM) through the import (limit 64 MB)".into(),
+            mb(import_peak),
+        ),
+        (
+            "bulk Start enrollment, 1,000 users (limit 5 s)".into(),
+            ms(bulk),
+        ),
+        ("peak RSS (VmHWM) after the bulk action".into(), mb(peak)),
+    ]
+}
+
 #[tokio::main]
 async fn main() {
     let bin = std::env::var("ONRAMP_BIN").unwrap_or_else(|_| "target/release/onramp".into());
+    let team = team_onboarding(&bin).await;
+    if std::env::var("BENCH_TEAM_ONLY").is_ok() {
+        println!("| team onboarding | value |");
+        println!("| --- | ---: |");
+        for (name, value) in &team {
+            println!("| {name} | {value} |");
+        }
+        return;
+    }
     let seconds: u32 = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -562,5 +735,8 @@ async fn main() {
         settled_rss as f64 / 1024.0
     );
     println!("| binary size | {:.1} MB |", binary as f64 / 1_048_576.0);
+    for (name, value) in &team {
+        println!("| {name} | {value} |");
+    }
     drop(server);
 }
