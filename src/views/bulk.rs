@@ -52,11 +52,21 @@ pub fn row_checkbox(id: i64, username: &str) -> Markup {
     }
 }
 
+/// Who a confirmed bulk action applies to: the ids, or everyone matching a search (so the
+/// form stays small however many match).
+#[derive(Debug, Clone)]
+pub enum Chosen<'a> {
+    /// These users.
+    Ids(&'a [i64]),
+    /// Every user matching this search.
+    Matching(&'a str),
+}
+
 /// "Delete 23 users?" naming who, before anything is deleted.
 pub fn confirm_delete_page(
     instance: &str,
     viewer: &Viewer,
-    ids: &[i64],
+    chosen: &Chosen<'_>,
     usernames: &[String],
 ) -> Markup {
     let count = usernames.len();
@@ -76,7 +86,13 @@ pub fn confirm_delete_page(
                 (csrf_field(&viewer.csrf_token))
                 input type="hidden" name="action" value="delete";
                 input type="hidden" name="confirmed" value="on";
-                @for id in ids { input type="hidden" name="user" value=(id); }
+                @match chosen {
+                    Chosen::Ids(ids) => { @for id in *ids { input type="hidden" name="user" value=(id); } }
+                    Chosen::Matching(q) => {
+                        input type="hidden" name="all_matching" value="on";
+                        input type="hidden" name="q" value=(q);
+                    }
+                }
                 div class="actions" {
                     button type="submit" class="button-danger" { "Delete " (count) (if count == 1 { " user" } else { " users" }) }
                     a class="button button-secondary" href="/admin/users" { "Cancel" }

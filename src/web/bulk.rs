@@ -88,9 +88,14 @@ pub async fn submit_bulk(
     if action == BulkAction::Delete && form.confirmed.is_none() {
         let usernames = svc::usernames(&state, ids.clone()).await?;
         let instance = instance_name(&state).await?;
+        let chosen = if form.all_matching.is_some() {
+            view::Chosen::Matching(&form.q)
+        } else {
+            view::Chosen::Ids(&ids)
+        };
         return Ok(html(
             StatusCode::OK,
-            view::confirm_delete_page(&instance, &viewer(&session), &ids, &usernames),
+            view::confirm_delete_page(&instance, &viewer(&session), &chosen, &usernames),
         ));
     }
     match svc::run(&state, &who, action, ids).await {
