@@ -140,7 +140,6 @@ pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
                 table class="data users" {
                     caption class="sr-only" { "Users" }
                     thead { tr {
-                        th scope="col" { span class="sr-only" { "Choose" } }
                         th scope="col" { "Username" }
                         th scope="col" { "Name" }
                         th scope="col" { "Email" }
@@ -176,8 +175,7 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
     let user_url = format!("/admin/users/{}", u.id);
     html! {
         tr id=(format!("user-{}", u.id)) data-user-row data-username=(u.username) {
-            td { (super::bulk::row_checkbox(u.id, &u.username)) }
-            td { a href=(user_url) { (u.username) } }
+            td { (super::bulk::row_checkbox(u.id, &u.username)) " " a href=(user_url) { (u.username) } }
             td { (u.first_name) " " (u.last_name) }
             td { (u.email) }
             td { (status_badge(row)) }

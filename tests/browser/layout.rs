@@ -39,7 +39,7 @@ async fn columns_stay_put_when_a_row_changes_and_the_menu_names_its_user() {
     b.click_button("Add user").await;
     b.hand_over_token().await;
     b.click_link("Back to users").await;
-    b.wait_for_row_text("akowalska", "Enrollment pending").await;
+    b.wait_for_row_text("akowalska", "Invited — sent").await;
     let before = column_widths(&b).await;
 
     b.button("Actions for akowalska")

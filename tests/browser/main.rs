@@ -11,6 +11,7 @@ mod enrollment;
 mod layout;
 mod pages;
 mod support;
+mod team;
 mod tokens;
 mod wizard;
 

@@ -127,7 +127,7 @@ async fn a_new_user_enrolls_from_link_to_done() {
     let list = app.get("/admin/users").await;
     assert!(
         list.body
-            .contains(r#"Enrollment pending — expires <time datetime="2026-11-25T09:00:00Z" data-local>2026-11-25 09:00 UTC</time>"#),
+            .contains(r#"Invited — sent <time datetime="2026-11-24T09:00:00Z" data-local>2026-11-24 09:00 UTC</time>"#),
         "{}",
         list.body
     );
