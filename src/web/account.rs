@@ -306,14 +306,9 @@ pub async fn submit_desktop(
     .await
     {
         Ok(card) => Ok(super::see_other(&format!("/me/desktop/{card}"))),
-        Err(AppError::Forbidden(reason) | AppError::BadRequest(reason)) => {
-            Ok(flash::redirect_with(
-                "/me",
-                Kind::Error,
-                &reason,
-                state.config.is_https(),
-            ))
-        }
+        Err(AppError::Forbidden(reason) | AppError::BadRequest(reason)) => Ok(
+            flash::redirect_with("/me", Kind::Error, &reason, state.config.is_https()),
+        ),
         Err(e) => Err(e),
     }
 }

@@ -270,6 +270,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(enroll::password_strength)),
     )
     .service(web::resource("/enroll/wizard/vpn").route(web::post().to(enroll::submit_vpn)))
+    .service(
+        web::resource("/enroll/wizard/two-factor")
+            .route(web::post().to(enroll::submit_two_factor_start)),
+    )
+    .service(
+        web::resource("/enroll/wizard/two-factor/confirm")
+            .route(web::post().to(enroll::submit_two_factor_confirm)),
+    )
+    .service(
+        web::resource("/enroll/wizard/two-factor/skip")
+            .route(web::post().to(enroll::submit_two_factor_skip)),
+    )
     .service(web::resource("/enroll/done").route(web::get().to(enroll::show_done)))
     .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))
     .service(

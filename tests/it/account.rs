@@ -332,7 +332,10 @@ async fn users_manage_their_own_devices_and_desktop_token() {
     assert!(reload.body.contains("already shown"), "{}", reload.body);
     assert!(!reload.body.contains("defguard://addinstance?"));
     assert_eq!(
-        count(&app, &format!("SELECT count(*) FROM token WHERE user_id = {anna_id}")),
+        count(
+            &app,
+            &format!("SELECT count(*) FROM token WHERE user_id = {anna_id}")
+        ),
         1
     );
     anna.post("/me/desktop", &[]).await;

@@ -24,3 +24,4 @@ mod smtp_server;
 mod tokens;
 mod user_page;
 mod users;
+mod wizard_two_factor;
