@@ -171,6 +171,45 @@ async fn the_profile_edits_only_what_the_admin_allows() {
 }
 
 #[tokio::test]
+async fn an_admin_may_always_edit_their_own_profile_on_me() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    // The default rule lets users change only their phone; the admin's own page has it all.
+    let me = app.get("/me").await;
+    assert!(me.body.contains(r#"name="email""#), "{}", me.body);
+    let res = app
+        .post(
+            "/me/profile",
+            &[
+                ("first_name", "Ewa"),
+                ("last_name", "Lis"),
+                ("email", "ewa@example.com"),
+                ("phone", "+48 600 700 800"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let admin = app.user("admin").expect("admin");
+    assert_eq!(
+        (admin.first_name.as_str(), admin.email.as_str()),
+        ("Ewa", "ewa@example.com")
+    );
+    let bad = app
+        .post(
+            "/me/profile",
+            &[
+                ("first_name", "Ewa"),
+                ("last_name", "Lis"),
+                ("email", "nope"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.user("admin").expect("admin").email, "ewa@example.com");
+}
+
+#[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let mut app = TestApp::spawn().await;
     app.admin_login().await;
