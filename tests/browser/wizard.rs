@@ -39,7 +39,7 @@ async fn password_meter_show_toggle_and_no_device_step_without_a_location() {
     start_enrollment(&user).await;
     user.wait_for_focus("Hello, Jan").await;
     // No location: the welcome step promises no VPN device.
-    user.wait_for_text("finish: there is no VPN to set up yet.")
+    user.wait_for_text("skip the VPN: there is none to set up yet,")
         .await;
     continue_to(&user, "Verify your data").await;
     let done = user
