@@ -20,6 +20,7 @@ mod health;
 mod locations;
 mod mail;
 mod settings;
+mod setup;
 mod smtp_server;
 mod tokens;
 mod user_page;
