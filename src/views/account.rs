@@ -24,7 +24,7 @@ pub fn account_page(
     html! {
         (DOCTYPE)
         html lang="en" class="no-js" {
-            (super::layout::head(title, instance))
+            (super::layout::head_with_keygen(title, instance))
             body hx-headers=(headers) {
                 a class="sr-only" href="#main" { "Skip to content" }
                 header class="topbar" {

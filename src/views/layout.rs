@@ -46,6 +46,11 @@ pub(crate) fn head(title: &str, instance: &str) -> Markup {
     head_with(title, instance, false)
 }
 
+/// The head of a page that makes WireGuard key pairs in the browser (the wizard, "My account").
+pub(crate) fn head_with_keygen(title: &str, instance: &str) -> Markup {
+    head_with(title, instance, true)
+}
+
 fn head_with(title: &str, instance: &str, wizard: bool) -> Markup {
     html! {
         head {
