@@ -151,7 +151,9 @@ impl FromRequest for AdminSession {
                 let htmx = wants_fragment(&req) || req.headers().contains_key("hx-request");
                 actix_web::Error::from(Redirect { htmx, to: "/me" })
             })?;
-            if let Some(state) = req.app_data::<web::Data<AppState>>() {
+            // Only whole pages have the header that links to the checklist.
+            let fragment = wants_fragment(&req) || req.headers().contains_key("hx-request");
+            if let (false, Some(state)) = (fragment, req.app_data::<web::Data<AppState>>()) {
                 admin.checklist_link = !state.db.read(crate::services::setup::hidden).await?;
             }
             Ok(admin)
