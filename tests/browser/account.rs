@@ -145,6 +145,35 @@ async fn a_user_manages_devices_desktop_token_and_password() {
 }
 
 #[tokio::test]
+async fn without_javascript_a_user_adds_a_device_with_a_pasted_key() {
+    let server = Server::start().await;
+    let admin = Browser::start(&server, Js::Enabled).await;
+    admin.log_in_as_admin().await;
+    crate::enrollment::add_office_location(&admin).await;
+    admin.click_link("Users").await;
+    add_anna(&admin).await;
+    admin.close().await;
+
+    let user = Browser::start(&server, Js::Disabled).await;
+    log_in(&user, "anna", ANNA_PASSWORD).await;
+    user.wait_for_heading("My account").await;
+    assert!(
+        !user.page_text().await.contains("Make it in this browser"),
+        "making a key pair needs JavaScript, so it is not offered"
+    );
+    let private_key = crate::enrollment::wg(&["genkey"], "");
+    let public_key = crate::enrollment::wg(&["pubkey"], &format!("{private_key}\n"));
+    user.fill("Device name", "laptop").await;
+    user.fill("Public key", &public_key).await;
+    user.click_button("Add device").await;
+    user.wait_for_text("Added laptop for anna").await;
+    user.wait_for_text("Replace PASTE_YOUR_PRIVATE_KEY_HERE with the private key")
+        .await;
+    assert!(user.page_text().await.contains(&public_key));
+    user.close().await;
+}
+
+#[tokio::test]
 async fn two_factor_on_my_account_then_a_code_at_login() {
     let server = Server::start().await;
     let admin = Browser::start(&server, Js::Enabled).await;
