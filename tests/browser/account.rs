@@ -31,6 +31,20 @@ async fn add_anna(admin: &Browser) {
     admin.wait_for_text("Added anna").await;
 }
 
+/// A server where the admin added anna, and the Office location when `location`.
+async fn server_with_anna(location: bool) -> Server {
+    let server = Server::start().await;
+    let admin = Browser::start(&server, Js::Enabled).await;
+    admin.log_in_as_admin().await;
+    if location {
+        crate::enrollment::add_office_location(&admin).await;
+        admin.click_link("Users").await;
+    }
+    add_anna(&admin).await;
+    admin.close().await;
+    server
+}
+
 async fn log_in(user: &Browser, username: &str, password: &str) {
     user.open("/login").await;
     user.fill("Username", username).await;
@@ -78,14 +92,7 @@ async fn turn_on_app(user: &Browser) -> String {
 
 #[tokio::test]
 async fn a_user_manages_devices_desktop_token_and_password() {
-    let server = Server::start().await;
-    let admin = Browser::start(&server, Js::Enabled).await;
-    admin.log_in_as_admin().await;
-    crate::enrollment::add_office_location(&admin).await;
-    admin.click_link("Users").await;
-    add_anna(&admin).await;
-    admin.close().await;
-
+    let server = server_with_anna(true).await;
     let user = Browser::start(&server, Js::Enabled).await;
     log_in(&user, "anna", ANNA_PASSWORD).await;
     user.wait_for_heading("My account").await;
@@ -146,14 +153,7 @@ async fn a_user_manages_devices_desktop_token_and_password() {
 
 #[tokio::test]
 async fn without_javascript_a_user_adds_a_device_with_a_pasted_key() {
-    let server = Server::start().await;
-    let admin = Browser::start(&server, Js::Enabled).await;
-    admin.log_in_as_admin().await;
-    crate::enrollment::add_office_location(&admin).await;
-    admin.click_link("Users").await;
-    add_anna(&admin).await;
-    admin.close().await;
-
+    let server = server_with_anna(true).await;
     let user = Browser::start(&server, Js::Disabled).await;
     log_in(&user, "anna", ANNA_PASSWORD).await;
     user.wait_for_heading("My account").await;
@@ -175,12 +175,7 @@ async fn without_javascript_a_user_adds_a_device_with_a_pasted_key() {
 
 #[tokio::test]
 async fn two_factor_on_my_account_then_a_code_at_login() {
-    let server = Server::start().await;
-    let admin = Browser::start(&server, Js::Enabled).await;
-    admin.log_in_as_admin().await;
-    add_anna(&admin).await;
-    admin.close().await;
-
+    let server = server_with_anna(false).await;
     let user = Browser::start(&server, Js::Enabled).await;
     log_in(&user, "anna", ANNA_PASSWORD).await;
     user.click_link("Manage two-factor sign-in").await;
