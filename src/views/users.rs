@@ -256,6 +256,25 @@ pub fn action_menu(
                     }
                 }
             }
+            @if user.is_enrolled() {
+                li role=[li_role] { a role=[item_role] href=(format!("{base}/password-reset")) { "Send password reset" } }
+                li role=[li_role] { a role=[item_role] href=(format!("{base}/two-factor/reset")) { "Reset two-factor" } }
+            }
+            li role=[li_role] {
+                @if is_self && user.is_admin {
+                    (unavailable("Remove admin rights", "You cannot take your own admin rights; another admin can."))
+                } @else if !user.is_active && !user.is_admin {
+                    (unavailable("Make admin", "Enable the account first."))
+                } @else {
+                    form method="post" action=(format!("{base}/admin")) {
+                        (csrf_field(&viewer.csrf_token))
+                        input type="hidden" name="admin" value=(if user.is_admin { "false" } else { "true" });
+                        button type="submit" role=[item_role] {
+                            @if user.is_admin { "Remove admin rights" } @else { "Make admin" }
+                        }
+                    }
+                }
+            }
             li role=[li_role] {
                 @if is_self {
                     (unavailable("Delete", "You cannot delete your own account."))

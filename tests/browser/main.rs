@@ -5,6 +5,7 @@
 //! Elements are found by label, role and accessible name; if a test cannot find something that
 //! way, the page is missing a label or name, and that is the bug.
 
+mod account;
 mod audit;
 mod devices;
 mod enrollment;

@@ -404,11 +404,14 @@ async fn the_action_menu_is_a_fragment_for_htmx_and_a_page_without_javascript() 
         ">Edit<",
         ">Disable<",
         ">Start enrollment<",
+        ">Make admin<",
         ">Delete<",
     ] {
         assert!(fragment.body.contains(item), "{item}");
     }
-    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 5);
+    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 6);
+    // No password yet, so nothing to reset.
+    assert!(!fragment.body.contains("Send password reset"));
     let page = app.get(&format!("/admin/users/{id}/actions")).await;
     assert!(page.body.contains("<h1>Actions for jnowak</h1>"));
     assert!(page.body.contains("menu-list static"));
@@ -443,4 +446,34 @@ async fn user_text_is_escaped_everywhere() {
     let page = app.get(&format!("/admin/users/{id}")).await;
     assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x>"));
+}
+
+#[tokio::test]
+async fn the_action_menu_offers_the_sign_in_actions() {
+    let app = logged_in().await;
+    let id = app.add_enrolled_user("jnowak", "Jan", "Nowak").await;
+    let base = format!("/admin/users/{id}");
+    let menu = app.hx_get(&format!("{base}/actions")).await;
+    for item in [
+        format!(r#"href="{base}/password-reset">Send password reset<"#),
+        format!(r#"href="{base}/two-factor/reset">Reset two-factor<"#),
+        format!(r#"action="{base}/admin""#),
+        r#"name="admin" value="true""#.to_string(),
+        ">Make admin<".to_string(),
+    ] {
+        assert!(menu.body.contains(&item), "{item}\n{}", menu.body);
+    }
+    let made = app
+        .post(&format!("{base}/admin"), &[("admin", "true")])
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let menu = app.hx_get(&format!("{base}/actions")).await;
+    assert!(menu.body.contains(r#"name="admin" value="false""#));
+    assert!(menu.body.contains(">Remove admin rights<"));
+    // The admin's own row explains why they cannot take their own rights.
+    let me = app.user_id("admin").expect("admin");
+    let own = app.hx_get(&format!("/admin/users/{me}/actions")).await;
+    assert!(own
+        .body
+        .contains("You cannot take your own admin rights; another admin can."));
 }

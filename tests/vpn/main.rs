@@ -505,6 +505,7 @@ async fn a_wizard_config_carries_traffic_through_a_synced_gateway() {
                 ("action", "add"),
             ],
         ),
+        ("/enroll/wizard/two-factor/skip", vec![]),
     ] {
         let (status, body) = user.submit("/enroll/wizard", path, &fields).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {body}");
