@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
+pub mod user_search;
 pub mod users;
 
 use crate::error::AppError;

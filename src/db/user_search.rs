@@ -1,0 +1,374 @@
+//! The users list: search, status filter, totals and keyset paging over `user`.
+//!
+//! Rows are ordered by username, which is unique, so "after this username" names the next
+//! page exactly however deep it is, and a page costs the same on 100,000 users as on 100.
+//!
+//! A search first asks the trigram index (`user_search`) for words of three characters or
+//! more, at most [`SEARCH_CAP`] + 1 matches. When that settles the matches (or the status
+//! is one only a few users have), they are read, filtered and sorted whole, which gives an
+//! exact total. Otherwise the matches are common: the list walks the usernames in order and
+//! keeps the rows that match until the page is full, and the total says "more than".
+
+use super::users::{list_row, pending_until, UserListRow, COLUMNS, LIST_EXTRAS};
+use crate::domain::user::{SearchWords, StatusFilter};
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+/// Most matches counted; beyond this the list says "more than".
+pub const SEARCH_CAP: i64 = 1000;
+
+/// How many users a listing found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Total {
+    /// Exactly this many.
+    Exact(i64),
+    /// More than this many.
+    MoreThan(i64),
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seek {
+    /// The first page.
+    First,
+    /// The page after the row with this username.
+    After(String),
+    /// The page before the row with this username.
+    Before(String),
+}
+
+/// One page of the list.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// The rows, in username order.
+    pub rows: Vec<UserListRow>,
+    /// How many users match in all.
+    pub total: Total,
+    /// Whether matching rows lie before this page.
+    pub has_prev: bool,
+    /// Whether matching rows lie after this page.
+    pub has_next: bool,
+}
+
+/// The SQL condition of a status filter on `user`, with its arguments.
+fn status_condition(status: Option<StatusFilter>, now: i64) -> (String, Vec<Value>) {
+    let not_enrolled = "user.is_active = 1 AND user.password_hash IS NULL";
+    match status {
+        None => ("1".into(), vec![]),
+        Some(StatusFilter::Active) => (
+            "user.is_active = 1 AND user.password_hash IS NOT NULL".into(),
+            vec![],
+        ),
+        Some(StatusFilter::Disabled) => ("user.is_active = 0".into(), vec![]),
+        Some(StatusFilter::NotEnrolled) => (
+            format!("{not_enrolled} AND {} IS NULL", pending_until!()),
+            vec![],
+        ),
+        Some(StatusFilter::Invited) => (
+            format!("{not_enrolled} AND {} > ?", pending_until!()),
+            vec![now.into()],
+        ),
+        Some(StatusFilter::InvitationExpired) => (
+            format!("{not_enrolled} AND {} <= ?", pending_until!()),
+            vec![now.into()],
+        ),
+    }
+}
+
+/// The FTS5 query for the words long enough for the trigram index: each word a quoted
+/// string (quotes doubled), all of them required.
+fn fts_query(search: &SearchWords) -> Option<String> {
+    let phrases: Vec<String> = search
+        .words()
+        .iter()
+        .filter(|w| w.chars().count() >= 3)
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+}
+
+/// A candidate: id, username and the searched fields.
+type Candidate = (i64, String, [String; 3]);
+
+fn candidate(r: &rusqlite::Row<'_>) -> rusqlite::Result<Candidate> {
+    Ok((r.get(0)?, r.get(1)?, [r.get(2)?, r.get(3)?, r.get(4)?]))
+}
+
+fn is_match(search: &SearchWords, c: &Candidate) -> bool {
+    search.matches(&[&c.1, &c.2[0], &c.2[1], &c.2[2]])
+}
+
+/// One page of users matching `search` and `status`, `limit` rows from `seek`.
+pub fn list(
+    conn: &Connection,
+    search: &SearchWords,
+    status: Option<StatusFilter>,
+    seek: &Seek,
+    limit: usize,
+    now: i64,
+) -> rusqlite::Result<Listing> {
+    let (cond, cond_args) = status_condition(status, now);
+    let fts = fts_query(search);
+    let mut common = false;
+    if let Some(q) = &fts {
+        let found: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT rowid FROM user_search WHERE user_search MATCH ?1 LIMIT {})",
+                SEARCH_CAP + 1
+            ))?
+            .query_row([q], |r| r.get(0))?;
+        common = found > SEARCH_CAP;
+    }
+    let source = match (&fts, status) {
+        (Some(_), _) if !common => Some("SELECT rowid FROM user_search WHERE user_search MATCH ?"),
+        (_, Some(StatusFilter::Invited | StatusFilter::InvitationExpired)) => Some(
+            "SELECT user_id FROM token WHERE purpose = 'enrollment' AND consumed_at IS NULL AND revoked_at IS NULL",
+        ),
+        _ => None,
+    };
+    let (ids, total, has_prev, has_next) = match source {
+        Some(source) => {
+            let mut args = Vec::new();
+            if source.contains('?') {
+                args.extend(fts.clone().map(Value::from));
+            }
+            args.extend(cond_args);
+            let mut found: Vec<Candidate> = conn
+                .prepare_cached(&format!(
+                    "SELECT id, username, first_name, last_name, email FROM user
+                     WHERE id IN ({source}) AND {cond}"
+                ))?
+                .query_map(rusqlite::params_from_iter(args), candidate)?
+                .filter(|c| !matches!(c, Ok(c) if !is_match(search, c)))
+                .collect::<Result<_, _>>()?;
+            found.sort_by_cached_key(|c| key(&c.1));
+            let total = Total::Exact(i64::try_from(found.len()).unwrap_or(i64::MAX));
+            let (range, has_prev, has_next) = window(&found, seek, limit);
+            let ids = found[range].iter().map(|c| c.0).collect();
+            (ids, total, has_prev, has_next)
+        }
+        None => walk(conn, search, &cond, &cond_args, common, seek, limit)?,
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, {LIST_EXTRAS} FROM user WHERE id = ?1"
+    ))?;
+    let rows = ids
+        .iter()
+        .map(|id| stmt.query_row([id], list_row))
+        .collect::<Result<_, _>>()?;
+    Ok(Listing {
+        rows,
+        total,
+        has_prev,
+        has_next,
+    })
+}
+
+/// Usernames compare as SQLite's NOCASE does: ASCII letters folded.
+fn key(username: &str) -> String {
+    username.to_ascii_lowercase()
+}
+
+/// The slice of sorted candidates `seek` asks for, and whether rows lie before and after it.
+fn window(found: &[Candidate], seek: &Seek, limit: usize) -> (std::ops::Range<usize>, bool, bool) {
+    let position = |name: &str| found.partition_point(|c| key(&c.1) <= key(name));
+    let (start, end) = match seek {
+        Seek::First => (0, limit.min(found.len())),
+        Seek::After(name) => {
+            let start = position(name);
+            (start, start.saturating_add(limit).min(found.len()))
+        }
+        Seek::Before(name) => {
+            let end = found.partition_point(|c| key(&c.1) < key(name));
+            if end < limit {
+                // Fewer than a page lies before: show the first page in full.
+                (0, limit.min(found.len()))
+            } else {
+                (end - limit, end)
+            }
+        }
+    };
+    (start..end, start > 0, end < found.len())
+}
+
+/// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
+fn walk(
+    conn: &Connection,
+    search: &SearchWords,
+    cond: &str,
+    cond_args: &[Value],
+    common: bool,
+    seek: &Seek,
+    limit: usize,
+) -> rusqlite::Result<(Vec<i64>, Total, bool, bool)> {
+    let select = "SELECT id, username, first_name, last_name, email FROM user";
+    let page = |bound: &str, order: &str, name: Option<&str>| -> rusqlite::Result<Vec<i64>> {
+        let mut args = cond_args.to_vec();
+        args.extend(name.map(|n| Value::from(n.to_owned())));
+        let mut stmt = conn.prepare_cached(&format!(
+            "{select} WHERE {cond}{bound} ORDER BY username {order}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut ids = Vec::with_capacity(limit + 1);
+        while let Some(r) = rows.next()? {
+            let c = candidate(r)?;
+            if is_match(search, &c) {
+                ids.push(c.0);
+                if ids.len() > limit {
+                    break;
+                }
+            }
+        }
+        Ok(ids)
+    };
+    let (ids, has_prev, has_next) = match seek {
+        Seek::First => {
+            let mut ids = page("", "", None)?;
+            let more = ids.len() > limit;
+            ids.truncate(limit);
+            (ids, false, more)
+        }
+        Seek::After(name) => {
+            let mut ids = page(" AND username > ?", "", Some(name))?;
+            let more = ids.len() > limit;
+            ids.truncate(limit);
+            (ids, true, more)
+        }
+        Seek::Before(name) => {
+            let mut ids = page(" AND username < ?", "DESC", Some(name))?;
+            if ids.len() <= limit {
+                // Nothing lies before this page: it is the first one, shown in full.
+                let mut ids = page("", "", None)?;
+                let more = ids.len() > limit;
+                ids.truncate(limit);
+                (ids, false, more)
+            } else {
+                ids.truncate(limit);
+                ids.reverse();
+                (ids, true, true)
+            }
+        }
+    };
+    let total = if common && cond == "1" {
+        Total::MoreThan(SEARCH_CAP)
+    } else if search.is_empty() && cond == "1" {
+        Total::Exact(super::users::count(conn)?)
+    } else {
+        count_capped(conn, search, cond, cond_args)?
+    };
+    Ok((ids, total, has_prev, has_next))
+}
+
+/// Counts matching rows, stopping past [`SEARCH_CAP`].
+fn count_capped(
+    conn: &Connection,
+    search: &SearchWords,
+    cond: &str,
+    cond_args: &[Value],
+) -> rusqlite::Result<Total> {
+    let cap = SEARCH_CAP + 1;
+    let n: i64 = if search.is_empty() {
+        conn.prepare_cached(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM user WHERE {cond} LIMIT {cap})"
+        ))?
+        .query_row(rusqlite::params_from_iter(cond_args), |r| r.get(0))?
+    } else {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT id, username, first_name, last_name, email FROM user WHERE {cond}"
+        ))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(cond_args))?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            if is_match(search, &candidate(r)?) {
+                n += 1;
+                if n == cap {
+                    break;
+                }
+            }
+        }
+        n
+    };
+    Ok(if n > SEARCH_CAP {
+        Total::MoreThan(SEARCH_CAP)
+    } else {
+        Total::Exact(n)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::test_connection;
+    use crate::db::users::add_for_test as add;
+
+    fn names(conn: &Connection, q: &str) -> Vec<String> {
+        list(conn, &SearchWords::parse(q), None, &Seek::First, 50, 0)
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|r| r.user.username)
+            .collect()
+    }
+
+    #[test]
+    fn search_matches_anywhere_in_every_field_across_unicode_case() {
+        let conn = test_connection();
+        add(&conn, "jnowak", "Jan", "Nowak");
+        add(&conn, "lzielinski", "Łukasz", "Zieliński");
+        add(&conn, "pzak", "Paweł", "Żak");
+        assert_eq!(names(&conn, "łuk"), ["lzielinski"]);
+        assert_eq!(names(&conn, "ŁUKASZ"), ["lzielinski"]);
+        assert_eq!(names(&conn, "ukasz"), ["lzielinski"]);
+        assert_eq!(names(&conn, "ŻAK"), ["pzak"]);
+        assert_eq!(names(&conn, "Ż"), ["pzak"]);
+        assert_eq!(names(&conn, "owak"), ["jnowak"]);
+        assert_eq!(names(&conn, "example.com").len(), 3);
+        assert_eq!(names(&conn, "jan now"), ["jnowak"]);
+        assert_eq!(names(&conn, "\"x"), Vec::<String>::new());
+        assert_eq!(names(&conn, "a\"b\" OR c"), Vec::<String>::new());
+        assert_eq!(names(&conn, "%"), Vec::<String>::new());
+        assert_eq!(names(&conn, "_"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_index_follows_edits_and_deletes() {
+        let conn = test_connection();
+        let id = add(&conn, "jan1", "Jan", "Nowak");
+        assert_eq!(names(&conn, "owak"), ["jan1"]);
+        crate::db::users::update_profile(&conn, id, "Jan", "Żak", "j@example.org", None).unwrap();
+        assert_eq!(names(&conn, "owak"), Vec::<String>::new());
+        assert_eq!(names(&conn, "żak"), ["jan1"]);
+        assert_eq!(names(&conn, "example.org"), ["jan1"]);
+        crate::db::users::delete(&conn, id).unwrap();
+        assert_eq!(names(&conn, "żak"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn common_matches_walk_in_order_and_say_more_than() {
+        let conn = test_connection();
+        for i in 0..1100 {
+            add(&conn, &format!("u{i:04}"), "Same", "Name");
+        }
+        let search = SearchWords::parse("same");
+        let mut seen = Vec::new();
+        let mut seek = Seek::First;
+        loop {
+            let page = list(&conn, &search, None, &seek, 100, 0).unwrap();
+            assert_eq!(page.total, Total::MoreThan(SEARCH_CAP));
+            seen.extend(page.rows.iter().map(|r| r.user.username.clone()));
+            if !page.has_next {
+                break;
+            }
+            seek = Seek::After(seen.last().unwrap().clone());
+        }
+        let expected: Vec<String> = (0..1100).map(|i| format!("u{i:04}")).collect();
+        assert_eq!(seen, expected);
+        let back = list(&conn, &search, None, &Seek::Before("u0150".into()), 100, 0).unwrap();
+        assert_eq!(back.rows[0].user.username, "u0050");
+        assert_eq!(back.rows[99].user.username, "u0149");
+        assert!(back.has_prev && back.has_next);
+        let start = list(&conn, &search, None, &Seek::Before("u0050".into()), 100, 0).unwrap();
+        assert_eq!(start.rows[0].user.username, "u0000");
+        assert!(!start.has_prev);
+    }
+}
