@@ -191,6 +191,56 @@ fn window(found: &[Candidate], seek: &Seek, limit: usize) -> (std::ops::Range<us
     (start..end, start > 0, end < found.len())
 }
 
+/// Most matches a walk counts: a search too common for the index (or too short for it) is
+/// counted only this far, so counting stays as cheap as filling a few pages.
+pub const WALK_COUNT_CAP: usize = 100;
+
+/// What one pass over rows in username order found.
+struct Scan {
+    /// The first matching ids, up to the number asked for.
+    ids: Vec<i64>,
+    /// Matching rows seen.
+    matched: usize,
+    /// Whether the pass reached the last row.
+    exhausted: bool,
+}
+
+/// Reads `sql`'s rows (id first, then the searched fields), keeping the first `take`
+/// matching ids and stopping once `stop_at` rows matched.
+fn scan(
+    conn: &Connection,
+    sql: &str,
+    args: Vec<Value>,
+    search: &SearchWords,
+    take: usize,
+    stop_at: usize,
+) -> rusqlite::Result<Scan> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let mut found = Scan {
+        ids: Vec::with_capacity(take),
+        matched: 0,
+        exhausted: false,
+    };
+    loop {
+        let Some(r) = rows.next()? else {
+            found.exhausted = true;
+            return Ok(found);
+        };
+        // Every searched column is NOT NULL text.
+        let field = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or(""));
+        if search.is_empty() || search.matches(&[field(1)?, field(2)?, field(3)?, field(4)?]) {
+            if found.ids.len() < take {
+                found.ids.push(r.get(0)?);
+            }
+            found.matched += 1;
+            if found.matched >= stop_at {
+                return Ok(found);
+            }
+        }
+    }
+}
+
 /// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
 fn walk(
     conn: &Connection,
@@ -201,98 +251,89 @@ fn walk(
     seek: &Seek,
     limit: usize,
 ) -> rusqlite::Result<(Vec<i64>, Total, bool, bool)> {
-    let select = "SELECT id, username, first_name, last_name, email FROM user";
-    let page = |bound: &str, order: &str, name: Option<&str>| -> rusqlite::Result<Vec<i64>> {
+    let sql = |bound: &str, order: &str| {
+        format!(
+            "SELECT id, username, first_name, last_name, email FROM user
+             WHERE {cond}{bound} ORDER BY username {order}"
+        )
+    };
+    let everyone = cond == "1";
+    // A search counts matches by walking, unless the index already said "more than".
+    let walk_count = !(search.is_empty() || common && everyone);
+    let page_from = |bound: &str, order: &str, name: Option<&str>| {
         let mut args = cond_args.to_vec();
         args.extend(name.map(|n| Value::from(n.to_owned())));
-        let mut stmt = conn.prepare_cached(&format!(
-            "{select} WHERE {cond}{bound} ORDER BY username {order}"
-        ))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut ids = Vec::with_capacity(limit + 1);
-        while let Some(r) = rows.next()? {
-            let c = candidate(r)?;
-            if is_match(search, &c) {
-                ids.push(c.0);
-                if ids.len() > limit {
-                    break;
-                }
-            }
-        }
-        Ok(ids)
+        // The first page's walk goes on counting; the others stop one row past the page.
+        let stop = if walk_count && name.is_none() {
+            WALK_COUNT_CAP.max(limit) + 1
+        } else {
+            limit + 1
+        };
+        scan(conn, &sql(bound, order), args, search, limit + 1, stop)
     };
-    let (ids, has_prev, has_next) = match seek {
-        Seek::First => {
-            let mut ids = page("", "", None)?;
-            let more = ids.len() > limit;
-            ids.truncate(limit);
-            (ids, false, more)
-        }
-        Seek::After(name) => {
-            let mut ids = page(" AND username > ?", "", Some(name))?;
-            let more = ids.len() > limit;
-            ids.truncate(limit);
-            (ids, true, more)
-        }
-        Seek::Before(name) => {
-            let mut ids = page(" AND username < ?", "DESC", Some(name))?;
-            if ids.len() <= limit {
-                // Nothing lies before this page: it is the first one, shown in full.
-                let mut ids = page("", "", None)?;
-                let more = ids.len() > limit;
-                ids.truncate(limit);
-                (ids, false, more)
-            } else {
-                ids.truncate(limit);
-                ids.reverse();
-                (ids, true, true)
-            }
-        }
+    let mut found = match seek {
+        Seek::First => page_from("", "", None)?,
+        Seek::After(name) => page_from(" AND username > ?", "", Some(name))?,
+        Seek::Before(name) => page_from(" AND username < ?", "DESC", Some(name))?,
     };
-    let total = if common && cond == "1" {
-        Total::MoreThan(SEARCH_CAP)
-    } else if search.is_empty() && cond == "1" {
-        Total::Exact(super::users::count(conn)?)
+    let mut from_start = matches!(seek, Seek::First);
+    let backwards = matches!(seek, Seek::Before(_));
+    if backwards && found.ids.len() <= limit {
+        // Nothing lies before this page: it is the first one, shown in full.
+        found = page_from("", "", None)?;
+        from_start = true;
+    }
+    let beyond = found.ids.len() > limit;
+    found.ids.truncate(limit);
+    let (has_prev, has_next) = if from_start {
+        (false, beyond)
+    } else if backwards {
+        // Walked backwards past one more row: rows lie before, and the start row after.
+        found.ids.reverse();
+        (true, true)
     } else {
-        count_capped(conn, search, cond, cond_args)?
+        (true, beyond)
     };
-    Ok((ids, total, has_prev, has_next))
+    let total = if common && everyone {
+        Total::MoreThan(SEARCH_CAP)
+    } else if search.is_empty() && everyone {
+        Total::Exact(super::users::count(conn)?)
+    } else if search.is_empty() {
+        let n: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM user WHERE {cond} LIMIT {})",
+                SEARCH_CAP + 1
+            ))?
+            .query_row(rusqlite::params_from_iter(cond_args), |r| r.get(0))?;
+        if n > SEARCH_CAP {
+            Total::MoreThan(SEARCH_CAP)
+        } else {
+            Total::Exact(n)
+        }
+    } else if from_start {
+        capped(found.matched, found.exhausted)
+    } else {
+        let all = scan(
+            conn,
+            &sql("", ""),
+            cond_args.to_vec(),
+            search,
+            0,
+            WALK_COUNT_CAP + 1,
+        )?;
+        capped(all.matched, all.exhausted)
+    };
+    Ok((found.ids, total, has_prev, has_next))
 }
 
-/// Counts matching rows, stopping past [`SEARCH_CAP`].
-fn count_capped(
-    conn: &Connection,
-    search: &SearchWords,
-    cond: &str,
-    cond_args: &[Value],
-) -> rusqlite::Result<Total> {
-    let cap = SEARCH_CAP + 1;
-    let n: i64 = if search.is_empty() {
-        conn.prepare_cached(&format!(
-            "SELECT count(*) FROM (SELECT 1 FROM user WHERE {cond} LIMIT {cap})"
-        ))?
-        .query_row(rusqlite::params_from_iter(cond_args), |r| r.get(0))?
-    } else {
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT id, username, first_name, last_name, email FROM user WHERE {cond}"
-        ))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(cond_args))?;
-        let mut n = 0;
-        while let Some(r) = rows.next()? {
-            if is_match(search, &candidate(r)?) {
-                n += 1;
-                if n == cap {
-                    break;
-                }
-            }
-        }
-        n
-    };
-    Ok(if n > SEARCH_CAP {
-        Total::MoreThan(SEARCH_CAP)
-    } else {
+/// A walk's count: exact when it reached the last row, "more than the cap" otherwise.
+fn capped(matched: usize, exhausted: bool) -> Total {
+    let n = i64::try_from(matched).unwrap_or(i64::MAX);
+    if exhausted || matched <= WALK_COUNT_CAP {
         Total::Exact(n)
-    })
+    } else {
+        Total::MoreThan(i64::try_from(WALK_COUNT_CAP).unwrap_or(i64::MAX))
+    }
 }
 
 #[cfg(test)]

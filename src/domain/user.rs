@@ -345,11 +345,27 @@ impl SearchWords {
 
     /// Whether every word occurs in one of `fields`.
     pub fn matches(&self, fields: &[&str]) -> bool {
-        let folded: Vec<String> = fields.iter().map(|f| fold(f)).collect();
-        self.words
+        // Most fields are ASCII: compare those in place, fold only the others.
+        let folded: Vec<Option<String>> = fields
             .iter()
-            .all(|w| folded.iter().any(|f| f.contains(w.as_str())))
+            .map(|f| (!f.is_ascii()).then(|| fold(f)))
+            .collect();
+        self.words.iter().all(|w| {
+            fields.iter().zip(&folded).any(|(f, folded)| match folded {
+                Some(f) => f.contains(w.as_str()),
+                None => contains_ascii_folded(f.as_bytes(), w.as_bytes()),
+            })
+        })
     }
+}
+
+/// Whether ASCII `text` contains the folded `word`, ignoring ASCII case.
+fn contains_ascii_folded(text: &[u8], word: &[u8]) -> bool {
+    word.is_empty()
+        || word.len() <= text.len()
+            && text
+                .windows(word.len())
+                .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// Case-folds `s` for search: full Unicode lowercase, so "ŁUK", "Łuk" and "łuk" are equal

@@ -351,10 +351,11 @@ async fn search_is_a_fragment_for_htmx_and_a_page_otherwise() {
 }
 
 fn insert_users(app: &TestApp, names: impl IntoIterator<Item = (String, &'static str)>) {
-    let conn = app.state.db.conn().expect("conn");
+    let mut conn = app.state.db.conn().expect("conn");
+    let tx = conn.transaction().expect("begin");
     for (username, last) in names {
         onramp::db::users::insert(
-            &conn,
+            &tx,
             &onramp::db::users::NewUser {
                 username: &username,
                 first_name: "Test",
@@ -368,6 +369,7 @@ fn insert_users(app: &TestApp, names: impl IntoIterator<Item = (String, &'static
         )
         .expect("insert");
     }
+    tx.commit().expect("commit");
 }
 
 /// The usernames in a users-list page, top to bottom.
