@@ -504,7 +504,9 @@ pub fn delete_user_page(
                 p {
                     "This deletes " strong { (u.first_name) " " (u.last_name) } " (" (u.email) ")"
                     @if row.device_count > 0 {
-                        ", " a href=(format!("/admin/users/{}#devices", u.id)) { "their " (row.device_count) " device(s)" }
+                        ", " a href=(format!("/admin/users/{}#devices", u.id)) {
+                            @if row.device_count == 1 { "their device" } @else { "their " (row.device_count) " devices" }
+                        }
                     }
                     " and ends their sessions. This cannot be undone."
                 }
