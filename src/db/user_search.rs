@@ -50,6 +50,10 @@ pub struct Listing {
     pub has_next: bool,
 }
 
+/// The users with an unused enrollment token.
+const UNUSED_ENROLLMENT_TOKEN_USERS: &str = "SELECT user_id FROM token
+    WHERE purpose = 'enrollment' AND consumed_at IS NULL AND revoked_at IS NULL";
+
 /// The SQL condition of a status filter on `user`, with its arguments.
 fn status_condition(status: Option<StatusFilter>, now: i64) -> (String, Vec<Value>) {
     let not_enrolled = "user.is_active = 1 AND user.password_hash IS NULL";
@@ -60,8 +64,10 @@ fn status_condition(status: Option<StatusFilter>, now: i64) -> (String, Vec<Valu
             vec![],
         ),
         Some(StatusFilter::Disabled) => ("user.is_active = 0".into(), vec![]),
+        // No unused enrollment token: the same as `pending_until` being NULL, but the
+        // tokens are looked up once per query instead of once per row.
         Some(StatusFilter::NotEnrolled) => (
-            format!("{not_enrolled} AND {} IS NULL", pending_until!()),
+            format!("{not_enrolled} AND user.id NOT IN ({UNUSED_ENROLLMENT_TOKEN_USERS})"),
             vec![],
         ),
         Some(StatusFilter::Invited) => (
@@ -108,30 +114,34 @@ pub fn list(
     now: i64,
 ) -> rusqlite::Result<Listing> {
     let (cond, cond_args) = status_condition(status, now);
-    let fts = fts_query(search);
-    let mut common = false;
-    if let Some(q) = &fts {
-        let found: i64 = conn
+    // The index's matches, read once; more than the cap means they are common.
+    let mut indexed: Option<Vec<i64>> = None;
+    if let Some(q) = fts_query(search) {
+        let ids: Vec<i64> = conn
             .prepare_cached(&format!(
-                "SELECT count(*) FROM (SELECT rowid FROM user_search WHERE user_search MATCH ?1 LIMIT {})",
+                "SELECT rowid FROM user_search WHERE user_search MATCH ?1 LIMIT {}",
                 SEARCH_CAP + 1
             ))?
-            .query_row([q], |r| r.get(0))?;
-        common = found > SEARCH_CAP;
+            .query_map([q], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        indexed = Some(ids);
     }
-    let source = match (&fts, status) {
-        (Some(_), _) if !common => Some("SELECT rowid FROM user_search WHERE user_search MATCH ?"),
-        (_, Some(StatusFilter::Invited | StatusFilter::InvitationExpired)) => Some(
-            "SELECT user_id FROM token WHERE purpose = 'enrollment' AND consumed_at IS NULL AND revoked_at IS NULL",
-        ),
+    let common = indexed
+        .as_ref()
+        .is_some_and(|ids| ids.len() > usize::try_from(SEARCH_CAP).unwrap_or(usize::MAX));
+    let source = match (&indexed, status) {
+        (Some(ids), _) if !common => Some((
+            "SELECT value FROM json_each(?)",
+            Some(Value::from(serde_json::to_string(ids).unwrap_or_default())),
+        )),
+        (_, Some(StatusFilter::Invited | StatusFilter::InvitationExpired)) => {
+            Some((UNUSED_ENROLLMENT_TOKEN_USERS, None))
+        }
         _ => None,
     };
     let (ids, total, has_prev, has_next) = match source {
-        Some(source) => {
-            let mut args = Vec::new();
-            if source.contains('?') {
-                args.extend(fts.clone().map(Value::from));
-            }
+        Some((source, source_arg)) => {
+            let mut args: Vec<Value> = source_arg.into_iter().collect();
             args.extend(cond_args);
             let mut found: Vec<Candidate> = conn
                 .prepare_cached(&format!(
@@ -241,6 +251,58 @@ fn scan(
     }
 }
 
+/// The case forms a folded character can have in stored text: itself, its uppercase, and the
+/// few other capitals whose lowercase it is (Kelvin sign, Ångström sign, …).
+fn case_forms(c: char) -> Vec<char> {
+    let mut forms = vec![c];
+    let mut upper = c.to_uppercase();
+    if let (Some(u), None) = (upper.next(), upper.next()) {
+        if u != c {
+            forms.push(u);
+        }
+    }
+    let extra = match c {
+        'k' => Some('\u{212A}'),
+        'å' => Some('\u{212B}'),
+        'ω' => Some('\u{2126}'),
+        'i' => Some('\u{130}'),
+        'ß' => Some('\u{1E9E}'),
+        'θ' => Some('\u{3F4}'),
+        'ǆ' => Some('\u{1C5}'),
+        'ǉ' => Some('\u{1C8}'),
+        'ǌ' => Some('\u{1CB}'),
+        'ǳ' => Some('\u{1F2}'),
+        _ => None,
+    };
+    forms.extend(extra);
+    forms
+}
+
+/// An SQL test that lets SQLite skip most rows without a short word (one or two
+/// characters, which the trigram index cannot look up): the word in any case form occurs in
+/// the row's text. It may let through rows that do not match; the rows it keeps are tested
+/// in full after.
+fn short_word_test(search: &SearchWords) -> (String, Vec<Value>) {
+    let text =
+        "user.username || ' ' || user.first_name || ' ' || user.last_name || ' ' || user.email";
+    let mut sql = String::new();
+    let mut args = Vec::new();
+    for word in search.words().iter().filter(|w| w.chars().count() < 3) {
+        let mut variants = vec![String::new()];
+        for c in word.chars() {
+            let forms = case_forms(c);
+            variants = variants
+                .iter()
+                .flat_map(|v| forms.iter().map(move |f| format!("{v}{f}")))
+                .collect();
+        }
+        let any = vec![format!("instr({text}, ?)"); variants.len()].join(" OR ");
+        sql.push_str(&format!(" AND ({any})"));
+        args.extend(variants.into_iter().map(Value::from));
+    }
+    (sql, args)
+}
+
 /// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
 fn walk(
     conn: &Connection,
@@ -251,13 +313,16 @@ fn walk(
     seek: &Seek,
     limit: usize,
 ) -> rusqlite::Result<(Vec<i64>, Total, bool, bool)> {
+    let everyone = cond == "1";
+    let (short, short_args) = short_word_test(search);
+    let cond = &format!("{cond}{short}");
+    let cond_args = &[cond_args, &short_args].concat();
     let sql = |bound: &str, order: &str| {
         format!(
             "SELECT id, username, first_name, last_name, email FROM user
              WHERE {cond}{bound} ORDER BY username {order}"
         )
     };
-    let everyone = cond == "1";
     // A search counts matches by walking, unless the index already said "more than".
     let walk_count = !(search.is_empty() || common && everyone);
     let page_from = |bound: &str, order: &str, name: Option<&str>| {
@@ -369,6 +434,14 @@ mod tests {
         assert_eq!(names(&conn, "a\"b\" OR c"), Vec::<String>::new());
         assert_eq!(names(&conn, "%"), Vec::<String>::new());
         assert_eq!(names(&conn, "_"), Vec::<String>::new());
+        // Capitals whose lowercase is a plain letter still match short words.
+        add(&conn, "kelvin", "\u{212A}arl", "Stra\u{1E9E}e");
+        assert_eq!(names(&conn, "\u{212A}ar"), ["kelvin"]);
+        let conn = test_connection();
+        add(&conn, "kelvin", "\u{212A}arl", "Stra\u{1E9E}e");
+        assert_eq!(names(&conn, "ka"), ["kelvin"]);
+        assert_eq!(names(&conn, "ß"), ["kelvin"]);
+        assert_eq!(names(&conn, "aß"), ["kelvin"]);
     }
 
     #[test]

@@ -468,6 +468,8 @@ async fn main() {
             ),
         );
     }
+    // The walk over every row leaves requests queued when wrk stops; let them drain.
+    std::thread::sleep(Duration::from_secs(3));
     run(
         "action menu fragment",
         &mut wrk_command(
