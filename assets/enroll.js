@@ -4,6 +4,8 @@
 // between the VPN step and the done page; localStorage keeps only the fact that this browser
 // made a key for a public key, so another tab can say the private key is gone. Without
 // JavaScript the wizard still works with a pasted public key.
+// "My account" makes a new device's key pair the same way: made when the form loads, the
+// private key kept in this tab once the form is sent, the configs filled in on the answer.
 // Also: focus on each step's heading, errors cleared once their field changes, the
 // show-password toggle, and the last minute of the wizard's clock.
 (() => {
@@ -19,6 +21,13 @@
     try { return store.getItem(key); } catch (_) { return null; }
   };
   const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
+  // Each box is set up once, whether found at load or swapped in by htmx.
+  const seen = new WeakSet();
+  const once = (fn) => (el) => {
+    if (seen.has(el)) return;
+    seen.add(el);
+    fn(el);
+  };
 
   async function generateKeyPair() {
     const pair = await crypto.subtle.generateKey({ name: 'X25519' }, true, ['deriveBits']);
@@ -69,6 +78,40 @@
       } finally {
         button.disabled = false;
       }
+    });
+  }
+
+  // "Add a device" on /me: "Make it in this browser" fills the public key with a key pair made
+  // here and hides the field; "Use a public key" shows it. A browser that cannot make keys
+  // keeps only the pasted key.
+  async function setUpOwnKeygen(choice) {
+    const form = choice.closest('form');
+    const input = form?.querySelector('#public_key');
+    const field = form?.querySelector('[data-own-key-field]');
+    const browser = choice.querySelector('input[value="browser"]');
+    const paste = choice.querySelector('input[value="paste"]');
+    if (!form || !input || !field || !browser || !paste) return;
+    if (!(await canGenerate())) {
+      paste.checked = true;
+      choice.hidden = true;
+      return;
+    }
+    const pair = await generateKeyPair();
+    const sync = () => {
+      if (browser.checked) {
+        input.value = pair.publicKey;
+        field.hidden = true;
+      } else {
+        if (input.value === pair.publicKey) input.value = '';
+        field.hidden = false;
+      }
+    };
+    choice.addEventListener('change', sync);
+    sync();
+    form.addEventListener('submit', () => {
+      if (!browser.checked) return;
+      remember(sessionStorage, storageKey(pair.publicKey), pair.privateKey);
+      remember(localStorage, madeHereKey(pair.publicKey), '1');
     });
   }
 
@@ -180,5 +223,13 @@
   if (!document.querySelector('.form-errors')) document.querySelector('[data-step-heading]')?.focus();
 
   document.querySelectorAll('[data-keygen]').forEach(setUpKeygen);
-  document.querySelectorAll('[data-device-key]').forEach(fillConfigs);
+  document.querySelectorAll('[data-device-key]').forEach(once(fillConfigs));
+  document.querySelectorAll('[data-own-keygen]').forEach(once(setUpOwnKeygen));
+  // htmx swaps in the added device's configs, or the form again after an error.
+  document.body.addEventListener('htmx:load', (evt) => {
+    const el = evt.detail?.elt;
+    if (!(el instanceof Element)) return;
+    el.querySelectorAll('[data-device-key]').forEach(once(fillConfigs));
+    el.querySelectorAll('[data-own-keygen]').forEach(once(setUpOwnKeygen));
+  });
 })();

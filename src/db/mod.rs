@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod settings;
 pub mod token_cards;
 pub mod tokens;
+pub mod user_search;
 pub mod users;
 
 use crate::error::AppError;

@@ -46,9 +46,28 @@ pub struct UserListRow {
     pub pending_until: Option<i64>,
     /// Where their latest invitation stands; filled in by the service.
     pub invitation: Option<crate::domain::token::InvitationState>,
+    /// When their unused enrollment token died, if it did (set from `pending_until` by
+    /// whoever knows the time).
+    pub invitation_ended: Option<i64>,
 }
 
-/// The list's extra columns: device count and the pending token's end.
+/// When the user's unused enrollment token (the latest, if several) stops working: its
+/// expiry, or the end of the enrollment session started with it if that comes first. NULL
+/// without one. May lie in the past.
+macro_rules! pending_until {
+    () => {
+        "(SELECT max(CASE WHEN t.session_deadline IS NOT NULL AND t.session_deadline < t.expires_at
+                     THEN t.session_deadline ELSE t.expires_at END)
+       FROM token t WHERE t.user_id = user.id AND t.purpose = 'enrollment'
+        AND t.consumed_at IS NULL AND t.revoked_at IS NULL)"
+    };
+}
+pub(crate) use pending_until;
+
+/// The list's extra columns: device count and when the user's unused token (enrollment or
+/// desktop activation, so the row menu can offer to revoke either) stops working. Only an
+/// enrollment token can be live for a user who has not enrolled, so for them it is the
+/// enrollment token's end, as the status filter reads it through [`pending_until`].
 pub const LIST_EXTRAS: &str = "(SELECT count(*) FROM device d WHERE d.user_id = user.id),
     (SELECT max(CASE WHEN t.session_deadline IS NOT NULL AND t.session_deadline < t.expires_at
                      THEN t.session_deadline ELSE t.expires_at END)
@@ -62,6 +81,7 @@ pub fn list_row(r: &Row<'_>) -> rusqlite::Result<UserListRow> {
         device_count: r.get(10)?,
         pending_until: r.get(11)?,
         invitation: None,
+        invitation_ended: None,
     })
 }
 
@@ -96,7 +116,7 @@ pub struct NewUser<'a> {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, username, first_name, last_name, email, phone, is_admin, is_active, password_hash, created_at";
+pub(crate) const COLUMNS: &str = "id, username, first_name, last_name, email, phone, is_admin, is_active, password_hash, created_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
@@ -234,112 +254,24 @@ pub fn other_active_admins(conn: &Connection, except_id: i64) -> rusqlite::Resul
     )
 }
 
-/// Most search candidates looked at; beyond this the list says "more than".
-pub const SEARCH_CAP: i64 = 1000;
-
-/// How many users a listing found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Total {
-    /// Exactly this many.
-    Exact(i64),
-    /// More than [`SEARCH_CAP`]; the search should be narrowed.
-    AtLeast(i64),
-}
-
-/// One page of the users list, sorted by username.
-///
-/// Without a query the page walks the username index. With one, every word must be a
-/// case-insensitive prefix of the username, first name, last name or email. The first word
-/// drives four index range scans, each capped at [`SEARCH_CAP`] rows, so a search costs the
-/// same on 100,000 users as on 100.
-pub fn list(
-    conn: &Connection,
-    query: &str,
-    limit: i64,
-    offset: i64,
-) -> rusqlite::Result<(Vec<UserListRow>, Total)> {
-    let words: Vec<String> = query
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .take(4)
-        .collect();
-    let select = format!("SELECT {COLUMNS}, {LIST_EXTRAS} FROM user");
-    let map = list_row;
-    let Some(first) = words.first() else {
-        let total = count(conn)?;
-        // The page's ids come from the username index alone (skipping is cheap there); only
-        // those rows are then read in full, each by a statement that never changes.
-        // LIMIT is written into the SQL: a bound LIMIT makes SQLite re-plan the statement on
-        // every run, because the planner uses its value.
-        let ids: Vec<i64> = conn
-            .prepare_cached(&format!(
-                "SELECT id FROM user ORDER BY username LIMIT {limit} OFFSET ?1"
-            ))?
-            .query_map([offset], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let mut stmt = conn.prepare_cached(&format!("{select} WHERE id = ?1"))?;
-        let rows = ids
-            .iter()
-            .map(|id| stmt.query_row([id], map))
-            .collect::<Result<_, _>>()?;
-        return Ok((rows, Total::Exact(total)));
-    };
-    let upper = format!("{first}\u{10FFFF}");
-    // Words after the first narrow the candidates; bound as parameters ?3.. below.
-    let mut extra = String::new();
-    for i in 1..words.len() {
-        let p = i + 2;
-        extra.push_str(&format!(
-            " AND (username >= ?{p} AND username < ?{p} || char(1114111)
-               OR first_name >= ?{p} AND first_name < ?{p} || char(1114111)
-               OR last_name >= ?{p} AND last_name < ?{p} || char(1114111)
-               OR email >= ?{p} AND email < ?{p} || char(1114111))"
-        ));
-    }
-    let branch = |column: &str| {
-        format!("SELECT id, username FROM (SELECT id, username FROM user WHERE {column} >= ?1 AND {column} < ?2 LIMIT {SEARCH_CAP})")
-    };
-    let union = format!(
-        "SELECT id, username FROM ({} UNION {} UNION {} UNION {})",
-        branch("username"),
-        branch("first_name"),
-        branch("last_name"),
-        branch("email")
-    );
-    let candidates = if extra.is_empty() {
-        union
-    } else {
-        // Later words test columns outside the indexes; only then read the candidates' rows.
-        format!("SELECT id, username FROM user WHERE id IN (SELECT id FROM ({union})){extra}")
-    };
-    let mut values: Vec<rusqlite::types::Value> = vec![first.clone().into(), upper.into()];
-    for w in &words[1..] {
-        values.push(w.clone().into());
-    }
-    // One pass over the bounded candidates gives both the count and the page.
-    let mut hits: Vec<(i64, String)> = conn
-        .prepare_cached(&candidates)?
-        .query_map(rusqlite::params_from_iter(values.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    hits.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-    let found = i64::try_from(hits.len()).unwrap_or(i64::MAX);
-    let start = usize::try_from(offset).unwrap_or(0).min(hits.len());
-    let end = start
-        .saturating_add(usize::try_from(limit).unwrap_or(0))
-        .min(hits.len());
-    let mut stmt = conn.prepare_cached(&format!("{select} WHERE id = ?1"))?;
-    let mut rows = Vec::with_capacity(end - start);
-    for (id, _) in &hits[start..end] {
-        rows.push(stmt.query_row([id], map)?);
-    }
-    let total = if found >= SEARCH_CAP {
-        Total::AtLeast(found)
-    } else {
-        Total::Exact(found)
-    };
-    Ok((rows, total))
+/// Inserts a user with an `example.com` address, for tests.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn add_for_test(conn: &Connection, username: &str, first: &str, last: &str) -> i64 {
+    insert(
+        conn,
+        &NewUser {
+            username,
+            first_name: first,
+            last_name: last,
+            email: &format!("{username}@example.com"),
+            phone: None,
+            is_admin: false,
+            password_hash: None,
+            created_at: 0,
+        },
+    )
+    .unwrap()
 }
 
 /// The active admin who was created first.
@@ -420,65 +352,10 @@ mod tests {
     }
     use crate::db::test_connection;
 
-    fn add(conn: &Connection, username: &str, first: &str, last: &str) -> i64 {
-        insert(
-            conn,
-            &NewUser {
-                username,
-                first_name: first,
-                last_name: last,
-                email: &format!("{username}@example.com"),
-                phone: None,
-                is_admin: false,
-                password_hash: None,
-                created_at: 0,
-            },
-        )
-        .unwrap()
-    }
-
-    fn names(conn: &Connection, q: &str) -> Vec<String> {
-        list(conn, q, 50, 0)
-            .unwrap()
-            .0
-            .into_iter()
-            .map(|r| r.user.username)
-            .collect()
-    }
-
-    #[test]
-    fn search_matches_prefixes_of_every_field_case_insensitively() {
-        let conn = test_connection();
-        add(&conn, "jnowak", "Jan", "Nowak");
-        add(&conn, "akowalska", "Anna", "Kowalska");
-        add(&conn, "zjan", "Zofia", "Janik");
-        assert_eq!(names(&conn, "JAN"), ["jnowak", "zjan"]);
-        assert_eq!(names(&conn, "kow"), ["akowalska"]);
-        assert_eq!(names(&conn, "zjan@"), ["zjan"]);
-        assert_eq!(names(&conn, "jan now"), ["jnowak"]);
-        assert_eq!(names(&conn, "owak"), Vec::<String>::new());
-        assert_eq!(names(&conn, ""), ["akowalska", "jnowak", "zjan"]);
-        assert_eq!(names(&conn, "%"), Vec::<String>::new());
-    }
-
-    #[test]
-    fn listing_pages_and_counts() {
-        let conn = test_connection();
-        for i in 0..30 {
-            add(&conn, &format!("user{i:03}"), "U", "Ser");
-        }
-        let (rows, total) = list(&conn, "", 10, 20).unwrap();
-        assert_eq!(total, Total::Exact(30));
-        assert_eq!(rows.len(), 10);
-        assert_eq!(rows[0].user.username, "user020");
-        let (_, total) = list(&conn, "user01", 10, 0).unwrap();
-        assert_eq!(total, Total::Exact(10));
-    }
-
     #[test]
     fn email_is_unique_regardless_of_case() {
         let conn = test_connection();
-        let id = add(&conn, "jan", "Jan", "N");
+        let id = add_for_test(&conn, "jan", "Jan", "N");
         assert_eq!(
             email_owner(&conn, "JAN@example.com", 0).unwrap().as_deref(),
             Some("jan")

@@ -71,12 +71,55 @@ impl Username {
     }
 }
 
+/// Whether `c` is a Unicode format character (general category Cf): invisible characters
+/// such as zero-width spaces and joiners, bidirectional overrides and the byte order mark.
+/// In a name or address they make two identical-looking values differ, or text read
+/// differently from what it is.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0xAD | 0x600..=0x605
+            | 0x61C
+            | 0x6DD
+            | 0x70F
+            | 0x890..=0x891
+            | 0x8E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+fn format_char_error(field: &'static str, what: &str, c: char) -> FieldError {
+    FieldError::new(
+        field,
+        format!(
+            "{what} contains an invisible formatting character (U+{:04X}); remove it and type the text again.",
+            u32::from(c)
+        ),
+    )
+}
+
 impl PersonName {
     /// Parses a first or last name; `label` names it in the message.
     pub fn parse(field: &'static str, label: &str, raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Err(FieldError::new(field, format!("Enter the {label}.")));
+        }
+        if let Some(c) = s.chars().find(|c| is_format_char(*c)) {
+            return Err(format_char_error(field, &format!("The {label}"), c));
         }
         if has_control_chars(s) {
             return Err(FieldError::new(
@@ -104,6 +147,9 @@ impl Email {
         let s = raw.trim_matches(' ');
         if s.is_empty() {
             return Err(FieldError::new(field, "Enter an email address."));
+        }
+        if let Some(c) = s.chars().find(|c| is_format_char(*c)) {
+            return Err(format_char_error(field, "The email address", c));
         }
         if s.len() > 254 || has_control_chars(s) {
             return Err(FieldError::new(
@@ -182,6 +228,150 @@ impl UserStatus {
             Self::Disabled => "Disabled",
         }
     }
+}
+
+/// The status an admin can narrow the users list to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Active and enrolled.
+    Active,
+    /// Not enrolled, with an enrollment token that still works.
+    Invited,
+    /// Not enrolled; the enrollment token ran out (or its session was abandoned) unused.
+    InvitationExpired,
+    /// Active, not enrolled, no unused enrollment token.
+    NotEnrolled,
+    /// Cannot log in or enroll.
+    Disabled,
+}
+
+impl StatusFilter {
+    /// Every filter, in the order the list offers them.
+    pub const ALL: [Self; 5] = [
+        Self::Active,
+        Self::Invited,
+        Self::InvitationExpired,
+        Self::NotEnrolled,
+        Self::Disabled,
+    ];
+
+    /// Parses the `status` query parameter; empty means no filter.
+    pub fn parse(raw: &str) -> Result<Option<Self>, FieldError> {
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|s| s.param() == raw)
+            .map(Some)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "status",
+                    "Choose a status from the list: Active, Invited, Invitation expired, Not enrolled or Disabled.",
+                )
+            })
+    }
+
+    /// The value in URLs.
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Invited => "invited",
+            Self::InvitationExpired => "invitation-expired",
+            Self::NotEnrolled => "not-enrolled",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    /// The label shown to admins.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Invited => "Invited",
+            Self::InvitationExpired => "Invitation expired",
+            Self::NotEnrolled => "Not enrolled",
+            Self::Disabled => "Disabled",
+        }
+    }
+}
+
+/// A users-list search: up to four words, each case-folded. A user matches when every word
+/// occurs anywhere in their username, first name, last name or email.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchWords {
+    text: String,
+    words: Vec<String>,
+}
+
+impl SearchWords {
+    /// Most characters of search text kept.
+    pub const MAX_CHARS: usize = 100;
+    /// Most words a search uses; more narrow nothing a person needs.
+    pub const MAX_WORDS: usize = 4;
+
+    /// Parses the search box: trimmed, control and format characters dropped, capped.
+    pub fn parse(raw: &str) -> Self {
+        let text: String = raw
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control() && !is_format_char(*c))
+            .take(Self::MAX_CHARS)
+            .collect();
+        let words = text
+            .split_whitespace()
+            .map(fold)
+            .take(Self::MAX_WORDS)
+            .collect();
+        Self {
+            text: text.trim().to_owned(),
+            words,
+        }
+    }
+
+    /// The text as typed (cleaned), for the search box and links.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The folded words.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// Whether there is nothing to search for.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Whether every word occurs in one of `fields`.
+    pub fn matches(&self, fields: &[&str]) -> bool {
+        // Most fields are ASCII: compare those in place, fold only the others.
+        let folded: Vec<Option<String>> = fields
+            .iter()
+            .map(|f| (!f.is_ascii()).then(|| fold(f)))
+            .collect();
+        self.words.iter().all(|w| {
+            fields.iter().zip(&folded).any(|(f, folded)| match folded {
+                Some(f) => f.contains(w.as_str()),
+                None => contains_ascii_folded(f.as_bytes(), w.as_bytes()),
+            })
+        })
+    }
+}
+
+/// Whether ASCII `text` contains the folded `word`, ignoring ASCII case.
+fn contains_ascii_folded(text: &[u8], word: &[u8]) -> bool {
+    word.is_empty()
+        || word.len() <= text.len()
+            && text
+                .windows(word.len())
+                .any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// Case-folds `s` for search: full Unicode lowercase, so "ŁUK", "Łuk" and "łuk" are equal
+/// (SQLite's own `lower()` only knows ASCII).
+pub fn fold(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
 }
 
 /// A new or edited user's validated profile.
@@ -316,6 +506,60 @@ mod tests {
         let errs = Profile::parse("", "", "nope", "x").unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["first_name", "last_name", "email", "phone"]);
+    }
+
+    #[test]
+    fn format_characters_are_refused_with_their_code_point() {
+        for bad in [
+            "\u{202E}evil",
+            "Zo\u{200D}ë",
+            "\u{FEFF}Jan",
+            "Jan\u{200B}",
+            "a\u{AD}b",
+        ] {
+            let e = PersonName::parse("first_name", "first name", bad).unwrap_err();
+            assert!(
+                e.message.contains("invisible formatting character (U+"),
+                "{bad:?}"
+            );
+        }
+        assert!(PersonName::parse("f", "first name", "Łukasz Żak-Éluard").is_ok());
+        let e = Email::parse("email", "jan\u{200B}@example.com").unwrap_err();
+        assert!(e.message.contains("U+200B"), "{}", e.message);
+        assert!(Username::parse("u", "jan\u{200D}").is_err());
+    }
+
+    #[test]
+    fn search_folds_unicode_case_and_matches_substrings() {
+        let fields = ["lzielinski", "Łukasz", "Żak", "l.zak@example.com"];
+        for q in [
+            "łuk",
+            "ŁUK",
+            "ukasz",
+            "ŻAK",
+            "ż",
+            "example.com",
+            "łuk żak",
+            "@EXAMPLE",
+        ] {
+            assert!(SearchWords::parse(q).matches(&fields), "{q}");
+        }
+        for q in ["lukasz", "łuk nowak", "zz"] {
+            assert!(!SearchWords::parse(q).matches(&fields), "{q}");
+        }
+        let s = SearchWords::parse("  a\u{202E}b  c d e f ");
+        assert_eq!(s.text(), "ab  c d e f");
+        assert_eq!(s.words(), ["ab", "c", "d", "e"]);
+        assert!(SearchWords::parse(" \t ").is_empty());
+    }
+
+    #[test]
+    fn status_filters_parse_from_their_url_values() {
+        for s in StatusFilter::ALL {
+            assert_eq!(StatusFilter::parse(s.param()), Ok(Some(s)));
+        }
+        assert_eq!(StatusFilter::parse(""), Ok(None));
+        assert!(StatusFilter::parse("pending").is_err());
     }
 
     #[test]

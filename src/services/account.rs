@@ -71,6 +71,24 @@ pub async fn editable(state: &AppState) -> Result<Editable, AppError> {
         .await
 }
 
+/// The fields `user_id` may edit on their own account: an admin may always edit all of
+/// theirs (their name, email and phone are what new users are shown), everyone else what the
+/// settings allow.
+pub async fn editable_for(state: &AppState, user_id: i64) -> Result<Editable, AppError> {
+    let is_admin = state
+        .db
+        .read(move |c| Ok(users::get(c, user_id)?.is_some_and(|u| u.is_admin)))
+        .await?;
+    if is_admin {
+        return Ok(Editable {
+            name: true,
+            email: true,
+            phone: true,
+        });
+    }
+    editable(state).await
+}
+
 /// The account as the user sees it.
 #[derive(Debug, Clone)]
 pub struct Me {
@@ -122,7 +140,7 @@ pub async fn update_profile(
     user_id: i64,
     input: ProfileInput,
 ) -> Result<(), AppError> {
-    let allowed = editable(state).await?;
+    let allowed = editable_for(state, user_id).await?;
     let current = me(state, user_id).await?;
     let pick =
         |on: bool, typed: Option<String>, old: String| if on { typed.unwrap_or(old) } else { old };

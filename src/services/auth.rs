@@ -59,6 +59,8 @@ pub struct AdminSession {
     pub username: String,
     /// The session's synchronizer CSRF token.
     pub csrf_token: String,
+    /// Whether the admin pages link to the setup checklist (until an admin hides it).
+    pub checklist_link: bool,
 }
 
 impl UserSession {
@@ -69,6 +71,7 @@ impl UserSession {
             user_id: self.user_id,
             username: self.username.clone(),
             csrf_token: self.csrf_token.clone(),
+            checklist_link: false,
         })
     }
 }

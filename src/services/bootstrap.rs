@@ -5,6 +5,13 @@ use crate::db::{self, audit, sessions, settings, users};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// The name an instance starts with.
+pub const DEFAULT_INSTANCE_NAME: &str = "onramp";
+/// The first admin's name and email until they change them.
+pub const FIRST_ADMIN_NAME: (&str, &str) = ("Onramp", "Admin");
+/// See [`FIRST_ADMIN_NAME`].
+pub const FIRST_ADMIN_EMAIL: &str = "admin@localhost";
+
 /// What first start created, for printing once.
 #[derive(Debug)]
 pub struct Bootstrap {
@@ -28,7 +35,7 @@ pub fn ensure_instance(state: &AppState) -> Result<Bootstrap, AppError> {
     let hash = password.as_deref().map(hash_blocking).transpose()?;
     let created_admin = db::write_tx(&mut conn, |tx| {
         settings::set_if_absent(tx, settings::INSTANCE_ID, &uuid::Uuid::new_v4().to_string())?;
-        settings::set_if_absent(tx, settings::INSTANCE_NAME, "onramp")?;
+        settings::set_if_absent(tx, settings::INSTANCE_NAME, DEFAULT_INSTANCE_NAME)?;
         let Some(hash) = &hash else { return Ok(false) };
         if users::count(tx)? > 0 {
             return Ok(false);
@@ -37,9 +44,9 @@ pub fn ensure_instance(state: &AppState) -> Result<Bootstrap, AppError> {
             tx,
             &users::NewUser {
                 username: "admin",
-                first_name: "Onramp",
-                last_name: "Admin",
-                email: "admin@localhost",
+                first_name: FIRST_ADMIN_NAME.0,
+                last_name: FIRST_ADMIN_NAME.1,
+                email: FIRST_ADMIN_EMAIL,
                 phone: None,
                 is_admin: true,
                 password_hash: Some(hash),

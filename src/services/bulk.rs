@@ -4,8 +4,10 @@
 use super::tokens::{check_eligible, invite_in_tx, InviteContext, Purpose};
 use super::users::{delete_user_in_tx, set_active_in_tx};
 use super::Actor;
+use crate::db::user_search::{self, Seek};
 use crate::db::{audit, groups, users};
 use crate::domain::user::Email;
+use crate::domain::user::{SearchWords, StatusFilter};
 use crate::error::AppError;
 use crate::state::AppState;
 use std::collections::BTreeMap;
@@ -95,15 +97,19 @@ pub async fn usernames(state: &AppState, ids: Vec<i64>) -> Result<Vec<String>, A
         .await
 }
 
-/// The ids of every user matching the users list's search `query`.
-pub async fn ids_matching(state: &AppState, query: &str) -> Result<Vec<i64>, AppError> {
-    let query = query.trim().to_owned();
-    let limit = i64::try_from(MAX_USERS).unwrap_or(i64::MAX);
+/// The ids of every user matching the users list's search `query` and `status` filter.
+pub async fn ids_matching(
+    state: &AppState,
+    query: &str,
+    status: Option<StatusFilter>,
+) -> Result<Vec<i64>, AppError> {
+    let search = SearchWords::parse(query);
+    let now = state.now().unix_timestamp();
     state
         .db
         .read(move |c| {
-            let (rows, _) = users::list(c, &query, limit, 0)?;
-            Ok(rows.into_iter().map(|r| r.user.id).collect())
+            let listing = user_search::list(c, &search, status, &Seek::First, MAX_USERS, now)?;
+            Ok(listing.rows.into_iter().map(|r| r.user.id).collect())
         })
         .await
 }

@@ -18,8 +18,12 @@ use rusqlite::{params, Connection};
 
 mod done;
 mod password;
+mod two_factor;
 pub use done::{done, Done, DoneConfig};
 pub use password::{password_strength, submit_password};
+pub use two_factor::{
+    confirm_two_factor, skip_two_factor, start_two_factor, two_factor, TwoFactorStep,
+};
 
 /// Starts and link opens per address per minute, counted together.
 const START_LIMIT: usize = 10;
@@ -45,8 +49,10 @@ pub enum Step {
     Password = 2,
     /// Device name and key, or skip when optional.
     Vpn = 3,
+    /// The account exists: an authenticator app, mandatory when two-factor is required.
+    TwoFactor = 4,
     /// Completed: the onboarding message and configs.
-    Done = 4,
+    Done = 5,
 }
 
 impl Step {
@@ -55,7 +61,8 @@ impl Step {
             1 => Self::Verify,
             2 => Self::Password,
             3 => Self::Vpn,
-            4 => Self::Done,
+            4 => Self::TwoFactor,
+            5 => Self::Done,
             _ => Self::Welcome,
         }
     }
@@ -67,16 +74,24 @@ impl Step {
             Self::Verify => "Verify your data",
             Self::Password => "Create password",
             Self::Vpn => "Configure VPN",
+            Self::TwoFactor => "Set up two-factor",
             Self::Done => "Done",
         }
     }
 
+    /// Whether the enrollment is complete at this step (the account exists, the token is
+    /// spent): the steps from here on outlive the token.
+    pub fn is_complete(self) -> bool {
+        self >= Self::TwoFactor
+    }
+
     /// Every step.
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
         Step::Welcome,
         Step::Verify,
         Step::Password,
         Step::Vpn,
+        Step::TwoFactor,
         Step::Done,
     ];
 }
@@ -275,6 +290,8 @@ pub struct Wizard {
     pub has_devices: bool,
     /// Whether any location is open to the user; without one the VPN step adds no device.
     pub has_locations: bool,
+    /// Whether a second factor is mandatory, so the two-factor step cannot be skipped.
+    pub mfa_required: bool,
     /// Phone as entered on the verify step.
     pub pending_phone: Option<String>,
     /// The token.
@@ -346,7 +363,7 @@ fn load_wizard(
         None => None,
     };
     if now >= deadline {
-        return Ok(Err(if step == Step::Done {
+        return Ok(Err(if step.is_complete() {
             WizardError::Closed(admin)
         } else {
             WizardError::Expired(admin)
@@ -354,10 +371,10 @@ fn load_wizard(
     }
     let user = users::get(c, user_id)?.ok_or(AppError::NotFound)?;
     // Revoked, or the user disabled meanwhile: the session is over (done pages stay readable).
-    if step != Step::Done && (token.revoked_at.is_some() || !user.is_active) {
+    if !step.is_complete() && (token.revoked_at.is_some() || !user.is_active) {
         return Ok(Err(WizardError::Cancelled));
     }
-    if step != Step::Done && !token.is_live(now) {
+    if !step.is_complete() && !token.is_live(now) {
         return Ok(Err(WizardError::NoSession));
     }
     let settings = load_settings(c)?;
@@ -372,6 +389,7 @@ fn load_wizard(
         vpn_optional: settings.vpn_step == VpnStep::Optional,
         has_devices: crate::db::devices::count_for_user(c, user_id)? > 0,
         has_locations: crate::db::locations::any_accessible_to(c, user_id)?,
+        mfa_required: super::mfa::required(c)?,
         pending_phone: phone,
         token_id,
         device_id,
@@ -597,7 +615,7 @@ pub async fn complete(
             };
             tx.execute(
                 "UPDATE session SET step = ?2, pending_password_hash = NULL, device_id = ?3 WHERE id_hash = ?1",
-                params![w2.session_hash, Step::Done as i64, device_id],
+                params![w2.session_hash, Step::TwoFactor as i64, device_id],
             )?;
             close_enrollment(tx, user.id, w2.token_id, now)?;
             queue_completion_mail(tx, &url, &user, w2.token_id, device.as_ref().map(|(n, k)| (n.as_str(), k.as_str())), device_id, now)?;

@@ -21,6 +21,7 @@ pub mod mfa;
 pub mod outbox;
 pub mod password_reset;
 pub mod settings;
+pub mod setup;
 pub mod test_email;
 pub mod tokens;
 pub mod users;

@@ -1,17 +1,19 @@
 //! Managing users: add, edit, disable, enable, delete, list.
 
 use super::{groups, Actor};
-use crate::db::{self, audit, sessions, users};
+use crate::db::{self, audit, sessions, user_search, users};
 use crate::domain::password::Password;
 use crate::domain::user::{Email, Profile, Username};
 use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::state::AppState;
 
-pub use crate::db::users::{Total, UserListRow, UserRow};
+pub use crate::db::user_search::{Seek, Total, SEARCH_CAP};
+pub use crate::db::users::{UserListRow, UserRow};
+pub use crate::domain::user::{SearchWords, StatusFilter};
 
 /// Users per page of the list.
-pub const PAGE_SIZE: i64 = 25;
+pub const PAGE_SIZE: usize = 25;
 
 /// The "Add user" form as submitted.
 #[derive(Debug, Clone, Default)]
@@ -225,7 +227,7 @@ pub async fn get_user_row(state: &AppState, id: i64) -> Result<UserListRow, AppE
             Ok(row)
         })
         .await?;
-    row.pending_until = row.pending_until.filter(|t| *t > now);
+    split_pending(&mut row, now);
     Ok(row)
 }
 
@@ -376,61 +378,86 @@ pub fn delete_user_in_tx(
     Ok(user.username)
 }
 
-/// One page of users matching `query`.
-#[derive(Debug, Clone)]
-pub struct UserPage {
-    /// The rows.
-    pub rows: Vec<UserListRow>,
-    /// How many matched.
-    pub total: Total,
-    /// 1-based page number.
+/// What the users list shows: the search, the status filter and where the page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListView {
+    /// The search.
+    pub search: SearchWords,
+    /// The status filter.
+    pub status: Option<StatusFilter>,
+    /// Where the page starts.
+    pub seek: Seek,
+    /// 1-based number of the page, as the links that lead here counted it.
     pub page: i64,
-    /// The search text.
-    pub query: String,
-    /// Every group, for the bulk action "Add to group".
-    pub groups: Vec<super::groups::GroupRef>,
 }
 
-impl UserPage {
-    /// Whether a later page exists.
-    pub fn has_next(&self) -> bool {
-        let shown = self.page * PAGE_SIZE;
-        match self.total {
-            Total::Exact(n) => shown < n,
-            Total::AtLeast(n) => shown < n,
+impl Default for ListView {
+    fn default() -> Self {
+        Self {
+            search: SearchWords::default(),
+            status: None,
+            seek: Seek::First,
+            page: 1,
         }
     }
 }
 
+/// One page of the users list.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    /// What was asked for.
+    pub view: ListView,
+    /// The rows.
+    pub rows: Vec<UserListRow>,
+    /// How many matched.
+    pub total: Total,
+    /// Whether an earlier page exists.
+    pub has_prev: bool,
+    /// Whether a later page exists.
+    pub has_next: bool,
+    /// Every group, for the bulk action "Add to group".
+    pub groups: Vec<super::groups::GroupRef>,
+}
+
 /// Lists users, `PAGE_SIZE` at a time.
-pub async fn list_users(state: &AppState, query: &str, page: i64) -> Result<UserPage, AppError> {
-    let query: String = query
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
-    let page = page.clamp(1, 100_000);
-    let q = query.clone();
+pub async fn list_users(state: &AppState, view: ListView) -> Result<UserPage, AppError> {
     let now = state.now().unix_timestamp();
-    let (mut rows, total) = state
+    let (search, status, seek) = (view.search.clone(), view.status, view.seek.clone());
+    let listing = state
         .db
         .read(move |c| {
-            let (mut rows, total) = users::list(c, &q, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
-            for row in &mut rows {
+            let mut listing = user_search::list(c, &search, status, &seek, PAGE_SIZE, now)?;
+            for row in &mut listing.rows {
                 row.invitation = crate::db::tokens::invitation_state(c, row.user.id, now)?;
             }
-            Ok((rows, total))
+            Ok(listing)
         })
         .await?;
+    let mut view = view;
+    // A page with nothing before it is the first, whatever the link said.
+    view.page = if listing.has_prev {
+        view.page.clamp(2, i64::MAX / 2)
+    } else {
+        1
+    };
+    let mut rows = listing.rows;
     for row in &mut rows {
-        row.pending_until = row.pending_until.filter(|t| *t > now);
+        split_pending(row, now);
     }
     Ok(UserPage {
+        view,
         rows,
-        total,
-        page,
-        query,
+        total: listing.total,
+        has_prev: listing.has_prev,
+        has_next: listing.has_next,
         groups: super::groups::all_groups(state).await?,
     })
+}
+
+/// Splits the row's unused enrollment token's end into "pending until" (still ahead) or
+/// "invitation ended" (passed).
+fn split_pending(row: &mut UserListRow, now: i64) {
+    let until = row.pending_until.take();
+    row.pending_until = until.filter(|t| *t > now);
+    row.invitation_ended = until.filter(|t| *t <= now);
 }

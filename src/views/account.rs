@@ -24,7 +24,7 @@ pub fn account_page(
     html! {
         (DOCTYPE)
         html lang="en" class="no-js" {
-            (super::layout::head(title, instance))
+            (super::layout::head_with_keygen(title, instance))
             body hx-headers=(headers) {
                 a class="sr-only" href="#main" { "Skip to content" }
                 header class="topbar" {
@@ -222,22 +222,7 @@ pub fn two_factor_page(
                 @if v.factors.totp {
                     p { "On. Sign-ins ask for the 6-digit code your app shows." }
                 } @else if let Some(setup) = v.setup {
-                    ol class="stack" {
-                        li { "Open your authenticator app (for example Aegis, Google Authenticator, 1Password) and scan this code." }
-                    }
-                    figure class="qr" {
-                        @match qr_svg(&setup.uri) {
-                            Ok(svg) => (PreEscaped(svg)),
-                            Err(_) => p { "The QR code could not be drawn; type the key below instead." },
-                        }
-                        figcaption { "QR code for your authenticator app" }
-                    }
-                    p { "Cannot scan? Type this key: " code class="mono" id="totp-secret" { (setup.secret) } }
-                    form class="form stack" method="post" action="/me/two-factor/totp/confirm" novalidate {
-                        (csrf_field(&viewer.csrf_token))
-                        (field(Input { autocomplete: "one-time-code", maxlength: 16, hint: Some("The 6-digit code the app shows now."), ..Input::new("code", "Code from the app", "") }, &[]))
-                        div class="actions" { button type="submit" class="button-primary" { "Turn on" } }
-                    }
+                    (totp_setup(setup, "/me/two-factor/totp/confirm", &viewer.csrf_token, &[], html! {}))
                 } @else {
                     p { "Use an app on your phone that shows a new 6-digit code every 30 seconds." }
                     form method="post" action="/me/two-factor/totp" {
@@ -292,13 +277,37 @@ pub fn two_factor_page(
     )
 }
 
-/// Fresh recovery codes, shown once.
-pub fn recovery_codes_page(
-    instance: &str,
-    viewer: &Viewer,
-    is_admin: bool,
-    codes: &[String],
+/// Setting up an authenticator app: the QR code of the otpauth URI, the secret as text, and
+/// the form that confirms it with a code (`extra` goes beside its submit button).
+pub fn totp_setup(
+    setup: &TotpSetup,
+    action: &str,
+    csrf_token: &str,
+    errors: &[FieldError],
+    extra: Markup,
 ) -> Markup {
+    html! {
+        ol class="stack" {
+            li { "Open your authenticator app (for example Aegis, Google Authenticator, 1Password) and scan this code." }
+        }
+        figure class="qr" {
+            @match qr_svg(&setup.uri) {
+                Ok(svg) => (PreEscaped(svg)),
+                Err(_) => p { "The QR code could not be drawn; type the key below instead." },
+            }
+            figcaption { "QR code for your authenticator app" }
+        }
+        p { "Cannot scan? Type this key: " code class="mono" id="totp-secret" { (setup.secret) } }
+        form class="form stack" method="post" action=(action) novalidate {
+            (csrf_field(csrf_token))
+            (field(Input { autocomplete: "one-time-code", maxlength: 16, hint: Some("The 6-digit code the app shows now."), ..Input::new("code", "Code from the app", "") }, errors))
+            div class="actions" { button type="submit" class="button-primary" { "Turn on" } (extra) }
+        }
+    }
+}
+
+/// Fresh recovery codes with their download, and the warning that they are shown only now.
+pub fn recovery_codes(codes: &[String]) -> Markup {
     let text = codes.join("\n") + "\n";
     let data = format!(
         "data:text/plain;charset=utf-8,{}",
@@ -306,6 +315,24 @@ pub fn recovery_codes_page(
             .unwrap_or_default()
             .trim_start_matches('=')
     );
+    html! {
+        div class="flash flash-error" role="note" {
+            "These codes are shown only now. Download or write them down and keep them somewhere safe: each one signs you in once if you lose your phone."
+        }
+        ul class="mono recovery-codes" aria-label="Recovery codes" {
+            @for c in codes { li { (c) } }
+        }
+        p { a class="button button-primary" href=(data) download="recovery-codes.txt" { "Download the codes" } }
+    }
+}
+
+/// Fresh recovery codes, shown once.
+pub fn recovery_codes_page(
+    instance: &str,
+    viewer: &Viewer,
+    is_admin: bool,
+    codes: &[String],
+) -> Markup {
     account_page(
         "Recovery codes",
         instance,
@@ -314,13 +341,7 @@ pub fn recovery_codes_page(
         html! {
             div class="card stack" hx-history="false" {
                 h1 { "Your recovery codes" }
-                div class="flash flash-error" role="note" {
-                    "These codes are shown only now. Download or write them down and keep them somewhere safe: each one signs you in once if you lose your phone."
-                }
-                ul class="mono recovery-codes" aria-label="Recovery codes" {
-                    @for c in codes { li { (c) } }
-                }
-                p { a class="button button-primary" href=(data) download="recovery-codes.txt" { "Download the codes" } }
+                (recovery_codes(codes))
                 p { a href="/me/two-factor" { "Done" } }
             }
         },

@@ -2,21 +2,31 @@
 //! confirmation before deleting.
 
 use super::layout::{admin_page, csrf_field, Nav, Viewer};
+use crate::domain::user::StatusFilter;
 use crate::services::bulk::names;
 use crate::services::groups::GroupRef;
 use maud::{html, Markup};
 
 /// The form the rows' checkboxes belong to (`form="bulk"`), above the table.
-pub fn bulk_bar(viewer: &Viewer, groups: &[GroupRef], query: &str) -> Markup {
-    let all_label = if query.is_empty() {
-        "Select all users (every page)".to_owned()
-    } else {
-        format!("Select all users matching \"{query}\" (every page)")
-    };
+pub fn bulk_bar(
+    viewer: &Viewer,
+    groups: &[GroupRef],
+    query: &str,
+    status: Option<StatusFilter>,
+) -> Markup {
+    let mut all_label = String::from("Select all users");
+    if let Some(s) = status {
+        all_label.push_str(&format!(" with status {}", s.label()));
+    }
+    if !query.is_empty() {
+        all_label.push_str(&format!(" matching \"{query}\""));
+    }
+    all_label.push_str(" (every page)");
     html! {
         form id="bulk" class="bulk-bar card" method="post" action="/admin/users/bulk" {
             (csrf_field(&viewer.csrf_token))
             input type="hidden" name="q" value=(query);
+            @if let Some(s) = status { input type="hidden" name="status" value=(s.param()); }
             fieldset class="field" {
                 legend { "With the chosen users" }
                 label class="checkbox" {
@@ -58,8 +68,8 @@ pub fn row_checkbox(id: i64, username: &str) -> Markup {
 pub enum Chosen<'a> {
     /// These users.
     Ids(&'a [i64]),
-    /// Every user matching this search.
-    Matching(&'a str),
+    /// Every user matching this search and status filter.
+    Matching(&'a str, &'a str),
 }
 
 /// "Delete 23 users?" naming who, before anything is deleted.
@@ -88,9 +98,10 @@ pub fn confirm_delete_page(
                 input type="hidden" name="confirmed" value="on";
                 @match chosen {
                     Chosen::Ids(ids) => { @for id in *ids { input type="hidden" name="user" value=(id); } }
-                    Chosen::Matching(q) => {
+                    Chosen::Matching(q, status) => {
                         input type="hidden" name="all_matching" value="on";
                         input type="hidden" name="q" value=(q);
+                        input type="hidden" name="status" value=(status);
                     }
                 }
                 div class="actions" {

@@ -5,7 +5,7 @@ use super::layout::{csrf_field, public_page};
 use crate::domain::password::{Assessment, Strength};
 use crate::domain::FieldError;
 use crate::mail::templates::{duration_words, Contact};
-use crate::services::enrollment::{Done, Step, Wizard};
+use crate::services::enrollment::{Done, Step, TwoFactorStep, Wizard};
 use maud::{html, Markup, PreEscaped};
 use time::OffsetDateTime;
 
@@ -162,7 +162,7 @@ pub fn session_ended_page(instance: &str, why: Ended<'_>) -> Markup {
     )
 }
 
-/// "Step 2 of 5: Verify your data".
+/// "Step 2 of 6: Verify your data".
 fn step_count(step: Step) -> String {
     format!(
         "Step {} of {}: {}",
@@ -230,7 +230,8 @@ pub fn welcome_step(w: &Wizard, ttl_seconds: i64) -> Markup {
             ol {
                 li { "check your details," }
                 li { "create a password," }
-                @if w.has_locations { li { "set up a VPN device." } } @else { li { "finish: there is no VPN to set up yet." } }
+                @if w.has_locations { li { "set up a VPN device," } } @else { li { "skip the VPN: there is none to set up yet," } }
+                li { "protect your account with an authenticator app" @if !w.mfa_required { " (you may do it later)" } "." }
             }
             p { "You have " (duration_words(ttl_seconds)) " from the start; the clock above shows what is left." }
             form method="post" action="/enroll/wizard/welcome" {
@@ -376,7 +377,68 @@ pub fn vpn_step(w: &Wizard, device_name: &str, public_key: &str, errors: &[Field
     )
 }
 
-/// Step 5: the configs first (their private key exists only in this browser tab), then the
+/// Step 5: an authenticator app for two-factor sign-in. The account exists now; "Later" only
+/// when two-factor is not required.
+pub fn two_factor_step(w: &Wizard, tf: &TwoFactorStep, errors: &[FieldError]) -> Markup {
+    let later = html! {
+        @if !w.mfa_required {
+            button type="submit" class="button-secondary" form="two-factor-later" formnovalidate { "Later" }
+        }
+    };
+    shell(
+        w,
+        "Set up two-factor sign-in",
+        html! {
+            (error_summary(errors))
+            @if tf.factors.any() {
+                p { "Two-factor sign-in is already on for your account." }
+                form method="post" action="/enroll/wizard/two-factor/skip" {
+                    (csrf_field(&w.csrf_token))
+                    button type="submit" class="button-primary" { "Continue" }
+                }
+            } @else {
+                p {
+                    "Your account is ready. A second factor keeps it safe even if someone learns your password: "
+                    "when you sign in, you also type the 6-digit code an authenticator app on your phone shows."
+                }
+                @if w.mfa_required {
+                    p { strong { "Your organisation requires it" } ", so set it up now to finish." }
+                }
+                @if let Some(setup) = &tf.setup {
+                    (super::account::totp_setup(setup, "/enroll/wizard/two-factor/confirm", &w.csrf_token, errors, later))
+                } @else {
+                    div class="actions" {
+                        form method="post" action="/enroll/wizard/two-factor" {
+                            (csrf_field(&w.csrf_token))
+                            button type="submit" class="button-primary" { "Set up now" }
+                        }
+                        (later)
+                    }
+                }
+                @if !w.mfa_required {
+                    form id="two-factor-later" method="post" action="/enroll/wizard/two-factor/skip" {
+                        (csrf_field(&w.csrf_token))
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// After the app was confirmed: the recovery codes, shown once, then on to the done page.
+pub fn two_factor_codes_step(w: &Wizard, codes: &[String]) -> Markup {
+    shell(
+        w,
+        "Save your recovery codes",
+        html! {
+            p { "Two-factor sign-in is on." }
+            (super::account::recovery_codes(codes))
+            p { a class="button button-secondary" href="/enroll/done" { "Continue" } }
+        },
+    )
+}
+
+/// Step 6: the configs first (their private key exists only in this browser tab), then the
 /// onboarding message.
 pub fn done_step(w: &Wizard, done: &Done) -> Markup {
     let contact = w

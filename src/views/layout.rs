@@ -33,6 +33,8 @@ pub struct Viewer {
     pub username: String,
     /// Their session's CSRF token, sent by htmx as a header and by forms as a field.
     pub csrf_token: String,
+    /// Whether the header links to the setup checklist.
+    pub checklist_link: bool,
 }
 
 /// A hidden CSRF field for a form.
@@ -42,6 +44,11 @@ pub fn csrf_field(token: &str) -> Markup {
 
 pub(crate) fn head(title: &str, instance: &str) -> Markup {
     head_with(title, instance, false)
+}
+
+/// The head of a page that makes WireGuard key pairs in the browser (the wizard, "My account").
+pub(crate) fn head_with_keygen(title: &str, instance: &str) -> Markup {
+    head_with(title, instance, true)
 }
 
 fn head_with(title: &str, instance: &str, wizard: bool) -> Markup {
@@ -95,6 +102,10 @@ pub fn admin_page(
                     }
                     form method="post" action="/admin/logout" class="logout" {
                         (csrf_field(&viewer.csrf_token))
+                        @if viewer.checklist_link {
+                            a class="setup-link" href="/admin/setup" { "Setup checklist" }
+                            " · "
+                        }
                         a href="/me" { "My account" }
                         " · "
                         span class="muted" { "Signed in as " (viewer.username) }

@@ -18,6 +18,7 @@ pub mod login;
 pub mod outbox;
 pub mod reset;
 pub mod settings;
+pub mod setup;
 pub mod sign_in_admin;
 pub mod tokens;
 pub mod user_page;

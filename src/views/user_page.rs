@@ -208,6 +208,18 @@ pub fn add_device_form(
     errors: &[FieldError],
 ) -> Markup {
     let action = format!("{base}/devices");
+    let own = base == "/me";
+    let (made, key_hint) = if own {
+        (
+            ("browser", "Make it in this browser: the private key never leaves it, and the configuration is shown once"),
+            "Make a key pair on the device with wg genkey | tee private.key | wg pubkey and paste the public key: 44 characters ending in =.",
+        )
+    } else {
+        (
+            ("generate", "Let onramp make a key pair: the private key is shown once, with a QR code, and never stored"),
+            "Only when using a key made on the device: 44 characters ending in =.",
+        )
+    };
     html! {
         section id=(ADD_FORM) class="card stack" aria-labelledby="add-device-title" tabindex="-1" {
             h2 id="add-device-title" { (heading) }
@@ -217,20 +229,23 @@ pub fn add_device_form(
                 hx-target=(format!("#{ADD_FORM}")) hx-swap="outerHTML" novalidate {
                 (csrf_field(&viewer.csrf_token))
                 (field(Input { maxlength: 64, hint: Some("For example \"work laptop\"."), ..Input::new("device_name", "Device name", &v.name) }, errors))
-                fieldset class="field" {
+                // On "My account" the key pair is made in this browser (enroll.js), so that
+                // choice needs JavaScript; without it, or in a browser that cannot, a pasted key.
+                fieldset class=(if own { "field js-only" } else { "field" }) data-own-keygen[own] {
                     legend { "Key pair" }
                     label class="checkbox" {
-                        input type="radio" name="key_mode" value="generate" checked[v.generate];
-                        " Let onramp make a key pair: the private key is shown once, with a QR code, and never stored"
+                        input type="radio" name="key_mode" value=(made.0) checked[v.generate];
+                        " " (made.1)
                     }
                     label class="checkbox" {
                         input type="radio" name="key_mode" value="paste" checked[!v.generate];
                         " Use a public key made on the device (wg genkey | wg pubkey)"
                     }
                 }
-                (field(Input { maxlength: 64, required: false,
-                    hint: Some("Only when using a key made on the device: 44 characters ending in =."),
-                    ..Input::new("public_key", "Public key", &v.public_key) }, errors))
+                div data-own-key-field {
+                    (field(Input { maxlength: 64, required: false, hint: Some(key_hint),
+                        ..Input::new("public_key", "Public key", &v.public_key) }, errors))
+                }
                 div class="actions" { button type="submit" class="button-primary" { "Add device" } }
             }
         }
@@ -373,6 +388,8 @@ pub fn added_device(base: &str, a: &AddedDevice) -> Markup {
             }
             @if a.generated {
                 @for c in &a.configs { (config_block(c)) }
+            } @else if !a.configs.is_empty() {
+                (key_templates(a))
             }
             // No fragment: htmx showed this on the user page, which must load again.
             p { a href=(base) { "Back to " (a.username) } }
@@ -398,6 +415,39 @@ fn config_block(c: &crate::services::devices::admin::NewConfig) -> Markup {
                 figcaption { "Scan with the WireGuard mobile app to add the " (c.location) " tunnel." }
             }
             details { summary { "Show the configuration" } pre class="mail-text" { (text) } }
+        }
+    }
+}
+
+/// The configs of a device whose private key onramp never saw, with the key's placeholder:
+/// the browser that made the key pair fills it in (enroll.js: download, QR code, the warning
+/// that it is shown once); anyone else reads how to put their own key in.
+fn key_templates(a: &AddedDevice) -> Markup {
+    html! {
+        div class="stack" data-device-key=(a.public_key) {
+            div class="flash flash-error" data-key-warning role="note" hidden {
+                p { strong { "Download or scan now; this key is shown only once." } }
+                p { "The private key exists only in this browser tab. Once you leave this page it is gone, and the device needs to be added again." }
+            }
+            div class="flash flash-error" data-key-gone role="note" hidden {
+                p { strong { "This browser no longer has the private key." } }
+                p { "It was made in another tab and never sent anywhere. Delete this device and add it again." }
+            }
+            @for c in &a.configs {
+                @let text = c.text.expose();
+                section class="stack config" data-config-for=(c.file_name) {
+                    h3 { (c.location) }
+                    p class="row" data-config-actions {
+                        a class="button button-primary" href=(format!("data:text/plain;charset=utf-8;base64,{}", base64::engine::general_purpose::STANDARD.encode(text)))
+                            download=(c.file_name) data-config-download { "Download " (c.file_name) }
+                    }
+                    div class="qr" data-qr hidden {}
+                    p class="hint" data-key-missing {
+                        "Replace " code { "PASTE_YOUR_PRIVATE_KEY_HERE" } " with the private key of the key pair you made on the device."
+                    }
+                    details { summary { "Show the configuration" } pre class="mail-text" data-config-text { (text) } }
+                }
+            }
         }
     }
 }

@@ -7,7 +7,9 @@ use crate::domain::token::InvitationState;
 use crate::domain::user::UserStatus;
 use crate::domain::FieldError;
 use crate::services::groups::GroupRef;
-use crate::services::users::{Total, UserListRow, UserPage, UserRow, PAGE_SIZE};
+use crate::services::users::{
+    ListView, Seek, StatusFilter, Total, UserListRow, UserPage, UserRow, PAGE_SIZE,
+};
 use maud::{html, Markup};
 
 fn status_badge(row: &UserListRow) -> Markup {
@@ -25,8 +27,11 @@ fn invitation_badge(state: InvitationState) -> Markup {
         InvitationState::Sent(at) => ("badge badge-pending", "Invited — sent ", at),
         InvitationState::Opened(at) => ("badge badge-pending", "Invited — opened ", at),
         InvitationState::Started(at) => ("badge badge-pending", "Invited — started ", at),
-        InvitationState::Expired(at) => ("badge badge-notenrolled", "Invitation expired ", at),
+        InvitationState::Expired(at) => ("badge badge-expired", "Invitation expired ", at),
     };
+    if let InvitationState::Expired(_) = state {
+        return html! { span class=(class) { (words) (super::format_time(at)) } };
+    }
     html! { span class=(class) { (words) (super::time_tag(at)) } }
 }
 
@@ -49,17 +54,45 @@ pub fn badge(status: UserStatus, pending_until: Option<i64>) -> Markup {
     html! { span class=(class) { (status.label()) } }
 }
 
-fn list_url(query: &str, page: i64) -> String {
-    let mut params = Vec::new();
-    if !query.is_empty() {
-        params.push(("q", query.to_owned()));
+/// The list's state as query pairs: search, status, where the page starts, page number.
+pub fn list_pairs(view: &ListView) -> Vec<(&'static str, String)> {
+    let mut pairs = Vec::new();
+    if !view.search.text().is_empty() {
+        pairs.push(("q", view.search.text().to_owned()));
     }
-    if page > 1 {
-        params.push(("page", page.to_string()));
+    if let Some(status) = view.status {
+        pairs.push(("status", status.param().to_owned()));
     }
-    match serde_urlencoded::to_string(&params) {
-        Ok(qs) if !qs.is_empty() => format!("/admin/users?{qs}"),
-        _ => "/admin/users".to_owned(),
+    match &view.seek {
+        Seek::First => {}
+        Seek::After(name) => pairs.push(("after", name.clone())),
+        Seek::Before(name) => pairs.push(("before", name.clone())),
+    }
+    if view.page > 1 && view.seek != Seek::First {
+        pairs.push(("page", view.page.to_string()));
+    }
+    pairs
+}
+
+/// `path` with the list's state as its query string.
+pub fn with_list_state(path: &str, view: &ListView) -> String {
+    match serde_urlencoded::to_string(list_pairs(view)) {
+        Ok(qs) if !qs.is_empty() => format!("{path}?{qs}"),
+        _ => path.to_owned(),
+    }
+}
+
+/// The users list showing `view`.
+pub fn list_url(view: &ListView) -> String {
+    with_list_state("/admin/users", view)
+}
+
+/// Hidden fields that carry the list's state through a form, so its answer can return there.
+fn list_fields(view: &ListView) -> Markup {
+    html! {
+        @for (name, value) in list_pairs(view) {
+            input type="hidden" name=(name) value=(value);
+        }
     }
 }
 
@@ -75,6 +108,15 @@ fn thousands(n: i64) -> String {
     out
 }
 
+/// "1 user", "1,234 users".
+fn users_count(n: i64) -> String {
+    if n == 1 {
+        "1 user".to_owned()
+    } else {
+        format!("{} users", thousands(n))
+    }
+}
+
 /// The users page: heading, search, and the results fragment.
 pub fn users_page(
     instance: &str,
@@ -83,6 +125,7 @@ pub fn users_page(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> Markup {
+    let view = &page.view;
     admin_page(
         "Users",
         instance,
@@ -99,11 +142,24 @@ pub fn users_page(
             (flash(notice))
             (flash_error(error))
             form class="search" role="search" method="get" action="/admin/users" {
-                label for="q" { "Search users" }
-                input id="q" type="search" name="q" value=(page.query) maxlength="100"
-                    placeholder="Username, name or email" autocomplete="off"
-                    hx-get="/admin/users" hx-trigger="input changed delay:300ms, search"
-                    hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#search-busy";
+                div class="search-field" {
+                    label for="q" { "Search users" }
+                    input id="q" type="search" name="q" value=(view.search.text()) maxlength="100"
+                        placeholder="Username, name or email" autocomplete="off"
+                        hx-get="/admin/users" hx-trigger="input changed delay:300ms, search" hx-include="closest form"
+                        hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#search-busy";
+                }
+                div class="search-field" {
+                    label for="status" { "Status" }
+                    select id="status" name="status"
+                        hx-get="/admin/users" hx-trigger="change" hx-include="closest form"
+                        hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" hx-indicator="#search-busy" {
+                        option value="" selected[view.status.is_none()] { "Any status" }
+                        @for s in StatusFilter::ALL {
+                            option value=(s.param()) selected[view.status == Some(s)] { (s.label()) }
+                        }
+                    }
+                }
                 button type="submit" class="button-secondary search-submit" { "Search" }
                 span id="search-busy" class="htmx-indicator muted" { "Searching…" }
             }
@@ -112,31 +168,66 @@ pub fn users_page(
     )
 }
 
-/// The table with its count and pagination; what search and paging swap in.
-pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
-    let first = (page.page - 1) * PAGE_SIZE + 1;
-    let last = first + page.rows.len() as i64 - 1;
-    let summary = match (page.rows.is_empty(), page.total) {
-        (true, _) if page.query.is_empty() => "No users yet.".to_owned(),
-        (true, _) => format!("No users match \"{}\".", page.query),
-        (false, Total::Exact(n)) => format!(
-            "Showing {}–{} of {} users",
-            thousands(first),
-            thousands(last),
-            thousands(n)
-        ),
-        (false, Total::AtLeast(n)) => format!(
-            "Showing {}–{} of more than {} matches; type more to narrow the search",
-            thousands(first),
-            thousands(last),
-            thousands(n - 1)
-        ),
+/// "Showing 21–40 of 1,234 users · Page 2 of 50", or why nothing is shown.
+fn summary(page: &UserPage) -> String {
+    let view = &page.view;
+    let query = view.search.text();
+    if page.rows.is_empty() {
+        return match (query.is_empty(), view.status) {
+            (true, None) => "No users yet.".to_owned(),
+            (true, Some(s)) => format!("No users have the status {}.", s.label()),
+            (false, None) => format!("No users match \"{query}\"."),
+            (false, Some(s)) => {
+                format!("No users with the status {} match \"{query}\".", s.label())
+            }
+        };
+    }
+    let size = i64::try_from(PAGE_SIZE).unwrap_or(25);
+    let first = (view.page - 1) * size + 1;
+    let last = first + i64::try_from(page.rows.len()).unwrap_or(0) - 1;
+    let shown = if first == last {
+        format!("Showing {}", thousands(first))
+    } else {
+        format!("Showing {}–{}", thousands(first), thousands(last))
     };
+    match page.total {
+        Total::Exact(1) => "1 user".to_owned(),
+        Total::Exact(n) => {
+            let pages = (n + size - 1) / size;
+            if pages > 1 {
+                format!(
+                    "{shown} of {} · Page {} of {}",
+                    users_count(n),
+                    thousands(view.page),
+                    thousands(pages.max(view.page))
+                )
+            } else {
+                format!("{shown} of {}", users_count(n))
+            }
+        }
+        Total::MoreThan(n) => {
+            let narrow = if query.is_empty() {
+                ""
+            } else {
+                "; type more to narrow the search"
+            };
+            format!(
+                "{shown} of more than {} · Page {}{narrow}",
+                users_count(n),
+                thousands(view.page)
+            )
+        }
+    }
+}
+
+/// The table with its count and pagination; what search, filter and paging swap in.
+pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
+    let view = &page.view;
     html! {
         div id="users-results" {
-            p class="page-info" role="status" aria-live="polite" { (summary) }
+            p class="page-info" role="status" aria-live="polite" { (summary(page)) }
             @if !page.rows.is_empty() {
-                (super::bulk::bulk_bar(viewer, &page.groups, &page.query))
+                (super::bulk::bulk_bar(viewer, &page.groups, view.search.text(), view.status))
                 table class="data users" {
                     caption class="sr-only" { "Users" }
                     thead { tr {
@@ -147,18 +238,18 @@ pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
                         th scope="col" class="num" { "Devices" }
                         th scope="col" { span class="sr-only" { "Actions" } }
                     } }
-                    tbody { @for row in &page.rows { (user_row(viewer, row)) } }
+                    tbody { @for row in &page.rows { (user_row(viewer, row, view)) } }
                 }
             }
-            @if page.page > 1 || page.has_next() {
+            @if page.has_prev || page.has_next {
                 nav class="pagination" aria-label="Pages" {
-                    @if page.page > 1 {
-                        @let url = list_url(&page.query, page.page - 1);
+                    @if let (true, Some(first)) = (page.has_prev, page.rows.first()) {
+                        @let url = list_url(&ListView { seek: Seek::Before(first.user.username.clone()), page: view.page - 1, ..view.clone() });
                         a href=(url) hx-get=(url) hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" rel="prev" { "← Previous page" }
                     }
-                    span class="muted" { "Page " (page.page) }
-                    @if page.has_next() {
-                        @let url = list_url(&page.query, page.page + 1);
+                    span class="muted" { "Page " (thousands(view.page)) }
+                    @if let (true, Some(last)) = (page.has_next, page.rows.last()) {
+                        @let url = list_url(&ListView { seek: Seek::After(last.user.username.clone()), page: view.page + 1, ..view.clone() });
                         a href=(url) hx-get=(url) hx-target="#users-results" hx-swap="outerHTML" hx-push-url="true" rel="next" { "Next page →" }
                     }
                 }
@@ -167,11 +258,12 @@ pub fn users_results(viewer: &Viewer, page: &UserPage) -> Markup {
     }
 }
 
-/// One row of the users table.
-pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
+/// One row of the users table; `view` is the list it sits in, where its actions return.
+pub fn user_row(_viewer: &Viewer, row: &UserListRow, view: &ListView) -> Markup {
     let u = &row.user;
     let menu_id = format!("menu-{}", u.id);
-    let actions_url = format!("/admin/users/{}/actions", u.id);
+    let actions_path = format!("/admin/users/{}/actions", u.id);
+    let actions_url = with_list_state(&actions_path, view);
     let user_url = format!("/admin/users/{}", u.id);
     html! {
         tr id=(format!("user-{}", u.id)) data-user-row data-username=(u.username) {
@@ -184,7 +276,8 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
             }
             td class="menu-cell" {
                 div class="menu" data-menu {
-                    form method="get" action=(actions_url) class="menu-form" {
+                    form method="get" action=(actions_path) class="menu-form" {
+                        (list_fields(view))
                         button type="submit" class="menu-button" aria-label=(format!("Actions for {}", u.username))
                             aria-controls=(menu_id)
                             hx-get=(actions_url) hx-target=(format!("#{menu_id}")) hx-swap="innerHTML" { "⋯" }
@@ -198,9 +291,14 @@ pub fn user_row(_viewer: &Viewer, row: &UserListRow) -> Markup {
 
 /// A row re-rendered after Disable or Enable, with `notice` for the layout's live region,
 /// so screen readers announce it (app.js then drops the page's earlier notices).
-pub fn user_row_with_notice(viewer: &Viewer, row: &UserListRow, notice: &str) -> Markup {
+pub fn user_row_with_notice(
+    viewer: &Viewer,
+    row: &UserListRow,
+    list: &ListView,
+    notice: &str,
+) -> Markup {
     html! {
-        (user_row(viewer, row))
+        (user_row(viewer, row, list))
         template {
             div id="flash-area" hx-swap-oob="innerHTML" { div class="flash" { (notice) } }
         }
@@ -214,6 +312,7 @@ pub fn action_menu(
     row: &UserListRow,
     has_locations: bool,
     static_list: bool,
+    view: &ListView,
 ) -> Markup {
     let user = &row.user;
     let base = format!("/admin/users/{}", user.id);
@@ -250,6 +349,7 @@ pub fn action_menu(
                 } @else {
                     form method="post" action=(toggle_path) {
                         (csrf_field(&viewer.csrf_token))
+                        (list_fields(view))
                         button type="submit" role=[item_role] hx-post=(toggle_path)
                             hx-target=(format!("#user-{}", user.id)) hx-swap="outerHTML" { (toggle_label) }
                     }
@@ -275,11 +375,30 @@ pub fn action_menu(
                     }
                 }
             }
+            @if user.is_enrolled() {
+                li role=[li_role] { a role=[item_role] href=(format!("{base}/password-reset")) { "Send password reset" } }
+                li role=[li_role] { a role=[item_role] href=(format!("{base}/two-factor/reset")) { "Reset two-factor" } }
+            }
+            li role=[li_role] {
+                @if is_self && user.is_admin {
+                    (unavailable("Remove admin rights", "You cannot take your own admin rights; another admin can."))
+                } @else if !user.is_active && !user.is_admin {
+                    (unavailable("Make admin", "Enable the account first."))
+                } @else {
+                    form method="post" action=(format!("{base}/admin")) {
+                        (csrf_field(&viewer.csrf_token))
+                        input type="hidden" name="admin" value=(if user.is_admin { "false" } else { "true" });
+                        button type="submit" role=[item_role] {
+                            @if user.is_admin { "Remove admin rights" } @else { "Make admin" }
+                        }
+                    }
+                }
+            }
             li role=[li_role] {
                 @if is_self {
                     (unavailable("Delete", "You cannot delete your own account."))
                 } @else {
-                    a role=[item_role] href=(format!("{base}/delete")) { "Delete" }
+                    a role=[item_role] href=(with_list_state(&format!("{base}/delete"), view)) { "Delete" }
                 }
             }
         }
@@ -292,6 +411,7 @@ pub fn action_menu_page(
     viewer: &Viewer,
     row: &UserListRow,
     has_locations: bool,
+    view: &ListView,
 ) -> Markup {
     let user = &row.user;
     admin_page(
@@ -303,8 +423,8 @@ pub fn action_menu_page(
             div class="card stack" {
                 h1 { "Actions for " (user.username) }
                 p class="muted" { (user.first_name) " " (user.last_name) " · " (user.email) " · " (status_badge(row)) }
-                (action_menu(viewer, row, has_locations, true))
-                p { a href="/admin/users" { "Back to users" } }
+                (action_menu(viewer, row, has_locations, true, view))
+                p { a href=(list_url(view)) { "Back to users" } }
             }
         },
     )
@@ -429,6 +549,7 @@ pub fn delete_user_page(
     viewer: &Viewer,
     row: &UserListRow,
     error: Option<&str>,
+    view: &ListView,
 ) -> Markup {
     let u = &row.user;
     admin_page(
@@ -443,14 +564,17 @@ pub fn delete_user_page(
                 p {
                     "This deletes " strong { (u.first_name) " " (u.last_name) } " (" (u.email) ")"
                     @if row.device_count > 0 {
-                        ", " a href=(format!("/admin/users/{}#devices", u.id)) { "their " (row.device_count) " device(s)" }
+                        ", " a href=(format!("/admin/users/{}#devices", u.id)) {
+                            @if row.device_count == 1 { "their device" } @else { "their " (row.device_count) " devices" }
+                        }
                     }
                     " and ends their sessions. This cannot be undone."
                 }
                 form method="post" action=(format!("/admin/users/{}/delete", u.id)) class="actions" {
                     (csrf_field(&viewer.csrf_token))
+                    (list_fields(view))
                     button type="submit" class="button-danger" { "Delete " (u.username) }
-                    a class="button button-secondary" href="/admin/users" { "Cancel" }
+                    a class="button button-secondary" href=(list_url(view)) { "Cancel" }
                 }
             }
         },

@@ -27,6 +27,7 @@ pub fn viewer(session: &UserSession) -> Viewer {
     Viewer {
         username: session.username.clone(),
         csrf_token: session.csrf_token.clone(),
+        checklist_link: false,
     }
 }
 
@@ -77,7 +78,7 @@ async fn render(
     password_errors: &[FieldError],
 ) -> Result<HttpResponse, AppError> {
     let me = svc::me(state, session.user_id).await?;
-    let editable = svc::editable(state).await?;
+    let editable = svc::editable_for(state, session.user_id).await?;
     let overview = devices_svc::overview(state, session.user_id).await?;
     let factors = mfa::factors(state, session.user_id).await?;
     let instance = instance_name(state).await?;

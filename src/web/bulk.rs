@@ -28,6 +28,8 @@ pub struct BulkForm {
     #[serde(default)]
     q: String,
     #[serde(default)]
+    status: String,
+    #[serde(default)]
     confirmed: Option<String>,
 }
 
@@ -64,7 +66,9 @@ pub async fn submit_bulk(
         Err(m) => return Ok(back(Kind::Error, &m)),
     };
     let ids: Vec<i64> = if form.all_matching.is_some() {
-        svc::ids_matching(&state, &form.q).await?
+        let status = crate::domain::user::StatusFilter::parse(&form.status)
+            .map_err(|e| AppError::BadRequest(e.message))?;
+        svc::ids_matching(&state, &form.q, status).await?
     } else {
         let mut ids = Vec::new();
         for raw in &checked {
@@ -89,7 +93,7 @@ pub async fn submit_bulk(
         let usernames = svc::usernames(&state, ids.clone()).await?;
         let instance = instance_name(&state).await?;
         let chosen = if form.all_matching.is_some() {
-            view::Chosen::Matching(&form.q)
+            view::Chosen::Matching(&form.q, &form.status)
         } else {
             view::Chosen::Ids(&ids)
         };

@@ -401,14 +401,17 @@ pub async fn add(
     let user_id = owner.user_id();
     let base = owner.base();
     let htmx = wants_fragment(req);
+    let own = matches!(owner, Owner::Own(_));
+    // On their own account the key pair is made in the browser, which sends the public key
+    // like a pasted one: onramp never makes (and so never sees) a user's private key there.
     let generate = form.key_mode != "paste";
-    let key = if generate {
+    let key = if generate && !own {
         KeyChoice::Generate
     } else {
         KeyChoice::Paste(form.public_key.clone())
     };
     match svc::add_for_user(state, &who, user_id, &form.device_name, key).await {
-        Ok(added) if added.generated => {
+        Ok(added) if added.generated || own => {
             let mut res = if htmx {
                 html(StatusCode::OK, view::added_device(&base, &added))
             } else {

@@ -137,13 +137,13 @@ async fn ended(state: &AppState, why: view::Ended<'_>) -> Result<HttpResponse, A
     Ok(res)
 }
 
-fn render_step(
+async fn render_step(
     state: &AppState,
     w: &Wizard,
     status: StatusCode,
     errors: &[crate::domain::FieldError],
     values: (&str, &str),
-) -> HttpResponse {
+) -> Result<HttpResponse, AppError> {
     let page = match w.step {
         Step::Welcome => view::welcome_step(w, state.config.enrollment_session_ttl.whole_seconds()),
         Step::Verify => view::verify_step(
@@ -157,9 +157,22 @@ fn render_step(
         ),
         Step::Password => view::password_step(w, "", None, errors),
         Step::Vpn => view::vpn_step(w, values.0, values.1, errors),
-        Step::Done => return see_other("/enroll/done"),
+        Step::TwoFactor => match svc::two_factor(state, w).await {
+            Ok(tf) => {
+                let mut res = html(status, view::two_factor_step(w, &tf, errors));
+                // The secret and its QR code are on this page while setting up.
+                res.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static("no-store"),
+                );
+                return Ok(res);
+            }
+            Err(WizardError::App(e)) => return Err(e),
+            Err(_) => return Ok(see_other("/enroll/wizard")),
+        },
+        Step::Done => return Ok(see_other("/enroll/done")),
     };
-    html(status, page)
+    Ok(html(status, page))
 }
 
 /// The current step.
@@ -171,7 +184,7 @@ pub async fn show_wizard(
         Ok(w) => w,
         Err(res) => return Ok(res),
     };
-    Ok(render_step(&state, &w, StatusCode::OK, &[], ("", "")))
+    render_step(&state, &w, StatusCode::OK, &[], ("", "")).await
 }
 
 /// The wizard behind a step's POST, after the same-origin and CSRF checks; or the page to
@@ -189,7 +202,7 @@ async fn posted(
 }
 
 /// Maps a step's outcome to a redirect, a 422 with the step again, or an error.
-fn after_step(
+async fn after_step(
     state: &AppState,
     w: &Wizard,
     result: Result<(), WizardError>,
@@ -198,13 +211,9 @@ fn after_step(
     match result {
         Ok(()) => Ok(see_other("/enroll/wizard")),
         Err(WizardError::WrongStep(_)) => Ok(see_other("/enroll/wizard")),
-        Err(WizardError::App(AppError::Validation(errors))) => Ok(render_step(
-            state,
-            w,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &errors,
-            values,
-        )),
+        Err(WizardError::App(AppError::Validation(errors))) => {
+            render_step(state, w, StatusCode::UNPROCESSABLE_ENTITY, &errors, values).await
+        }
         Err(WizardError::App(e)) => Err(e),
         Err(
             WizardError::Expired(_)
@@ -233,7 +242,7 @@ pub async fn submit_welcome(
         Ok(w) => w,
         Err(res) => return Ok(res),
     };
-    after_step(&state, &w, svc::submit_welcome(&state, &w).await, ("", ""))
+    after_step(&state, &w, svc::submit_welcome(&state, &w).await, ("", "")).await
 }
 
 /// The verify form.
@@ -270,6 +279,7 @@ pub async fn submit_verify(
         svc::submit_verify(&state, &w, &form.phone).await,
         (&form.phone, ""),
     )
+    .await
 }
 
 /// The password form.
@@ -306,7 +316,7 @@ pub async fn submit_password(
         let page = view::password_step(&w, &form.password, meter.as_ref(), errors);
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    after_step(&state, &w, result, ("", ""))
+    after_step(&state, &w, result, ("", "")).await
 }
 
 /// The live strength meter (htmx, while typing): the meter alone, for the password typed so
@@ -358,9 +368,68 @@ pub async fn submit_vpn(
         public_key: form.public_key.clone(),
     });
     match svc::complete(&state, &who, &w, device).await {
-        Ok(()) => Ok(see_other("/enroll/done")),
+        Ok(()) => Ok(see_other("/enroll/wizard")),
         Err(WizardError::App(AppError::BadRequest(m))) => Err(AppError::BadRequest(m)),
-        other => after_step(&state, &w, other, (&form.device_name, &form.public_key)),
+        other => after_step(&state, &w, other, (&form.device_name, &form.public_key)).await,
+    }
+}
+
+/// "Set up now" on the two-factor step.
+pub async fn submit_two_factor_start(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<StepForm>,
+) -> Result<HttpResponse, AppError> {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
+        Ok(w) => w,
+        Err(res) => return Ok(res),
+    };
+    after_step(
+        &state,
+        &w,
+        svc::start_two_factor(&state, &w).await,
+        ("", ""),
+    )
+    .await
+}
+
+/// Confirms the app; answers with the recovery codes, shown once.
+pub async fn submit_two_factor_confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<super::mfa::CodeForm>,
+) -> Result<HttpResponse, AppError> {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
+        Ok(w) => w,
+        Err(res) => return Ok(res),
+    };
+    let who = actor(&req, &state, Some((&w.user.username, w.user.id)));
+    match svc::confirm_two_factor(&state, &who, &w, &form.code).await {
+        Ok(codes) => {
+            let mut res = html(StatusCode::OK, view::two_factor_codes_step(&w, &codes));
+            res.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            Ok(res)
+        }
+        Err(e) => after_step(&state, &w, Err(e), ("", "")).await,
+    }
+}
+
+/// "Later" (or "Continue" when a factor is on already) on the two-factor step.
+pub async fn submit_two_factor_skip(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<StepForm>,
+) -> Result<HttpResponse, AppError> {
+    let w = match posted(&req, &state, form.csrf_token.as_deref()).await? {
+        Ok(w) => w,
+        Err(res) => return Ok(res),
+    };
+    match svc::skip_two_factor(&state, &w).await {
+        Ok(()) => Ok(see_other("/enroll/done")),
+        other => after_step(&state, &w, other, ("", "")).await,
     }
 }
 

@@ -95,9 +95,9 @@ pub async fn submit_start_totp(
 #[serde(deny_unknown_fields)]
 pub struct CodeForm {
     #[serde(default)]
-    csrf_token: Option<String>,
+    pub(super) csrf_token: Option<String>,
     #[serde(default)]
-    code: String,
+    pub(super) code: String,
 }
 
 fn codes_page(instance: &str, session: &UserSession, codes: &[String]) -> HttpResponse {

@@ -26,6 +26,7 @@ pub mod request;
 mod reset;
 pub mod session;
 mod settings;
+mod setup;
 mod sign_in_admin;
 mod tokens;
 mod users;
@@ -119,6 +120,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(reset::show_password))
             .route(web::post().to(reset::submit_password)),
     )
+    .service(web::resource("/admin/setup").route(web::get().to(setup::show)))
+    .service(web::resource("/admin/setup/hide").route(web::post().to(setup::submit_hide)))
+    .service(web::resource("/admin/setup/show").route(web::post().to(setup::submit_show)))
     .service(web::resource("/me").route(web::get().to(account::show_me)))
     .service(web::resource("/me/profile").route(web::post().to(account::submit_profile)))
     .service(web::resource("/me/password").route(web::post().to(account::submit_password)))
@@ -306,6 +310,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(enroll::password_strength)),
     )
     .service(web::resource("/enroll/wizard/vpn").route(web::post().to(enroll::submit_vpn)))
+    .service(
+        web::resource("/enroll/wizard/two-factor")
+            .route(web::post().to(enroll::submit_two_factor_start)),
+    )
+    .service(
+        web::resource("/enroll/wizard/two-factor/confirm")
+            .route(web::post().to(enroll::submit_two_factor_confirm)),
+    )
+    .service(
+        web::resource("/enroll/wizard/two-factor/skip")
+            .route(web::post().to(enroll::submit_two_factor_skip)),
+    )
     .service(web::resource("/enroll/done").route(web::get().to(enroll::show_done)))
     .service(web::resource("/enroll/done/{file}").route(web::get().to(enroll::show_done_config)))
     .service(
@@ -353,6 +369,7 @@ pub fn viewer(session: &crate::services::auth::AdminSession) -> crate::views::la
     crate::views::layout::Viewer {
         username: session.username.clone(),
         csrf_token: session.csrf_token.clone(),
+        checklist_link: session.checklist_link,
     }
 }
 

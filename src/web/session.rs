@@ -147,10 +147,16 @@ impl FromRequest for AdminSession {
         Box::pin(async move {
             let session = signed_in(&req).await?;
             // Someone without admin rights who opens an admin page lands on their own account.
-            session.admin().ok_or_else(|| {
+            let mut admin = session.admin().ok_or_else(|| {
                 let htmx = wants_fragment(&req) || req.headers().contains_key("hx-request");
-                Redirect { htmx, to: "/me" }.into()
-            })
+                actix_web::Error::from(Redirect { htmx, to: "/me" })
+            })?;
+            // Only whole pages have the header that links to the checklist.
+            let fragment = wants_fragment(&req) || req.headers().contains_key("hx-request");
+            if let (false, Some(state)) = (fragment, req.app_data::<web::Data<AppState>>()) {
+                admin.checklist_link = !state.db.read(crate::services::setup::hidden).await?;
+            }
+            Ok(admin)
         })
     }
 }

@@ -3,12 +3,14 @@
 use super::flash::{self, Kind};
 use super::request::{actor, wants_fragment};
 use super::session::{admin_post, verify_csrf};
-use super::{html, viewer, with_repeated, CsrfOnly, PairsForm};
+use super::{html, viewer, with_repeated, PairsForm};
 use crate::error::AppError;
 use crate::services::auth::AdminSession;
 use crate::services::bootstrap::instance_name;
 use crate::services::groups::{all_groups, groups_of_user};
-use crate::services::users::{self as svc, EditUserInput, NewUserInput};
+use crate::services::users::{
+    self as svc, EditUserInput, ListView, NewUserInput, SearchWords, Seek, StatusFilter,
+};
 use crate::state::AppState;
 use crate::views::components::flash_error;
 use crate::views::users as view;
@@ -16,14 +18,54 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-/// Query of the users list.
-#[derive(Debug, Deserialize)]
+/// The users list's state in a query string or form: search, status filter, where the
+/// page starts and its number. Forms posted from the list carry it (with their CSRF token)
+/// so their answer returns to the same list.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     #[serde(default)]
+    csrf_token: Option<String>,
+    #[serde(default)]
     q: String,
     #[serde(default)]
+    status: String,
+    #[serde(default)]
+    after: Option<String>,
+    #[serde(default)]
+    before: Option<String>,
+    #[serde(default)]
     page: Option<String>,
+}
+
+impl ListQuery {
+    /// The list view asked for; an unknown status is a bad request.
+    fn parse(&self) -> Result<ListView, AppError> {
+        let status =
+            StatusFilter::parse(&self.status).map_err(|e| AppError::BadRequest(e.message))?;
+        let seek = match (&self.after, &self.before) {
+            (Some(a), _) if !a.is_empty() => Seek::After(a.chars().take(64).collect()),
+            (_, Some(b)) if !b.is_empty() => Seek::Before(b.chars().take(64).collect()),
+            _ => Seek::First,
+        };
+        let page = self
+            .page
+            .as_deref()
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 1_000_000_000);
+        Ok(ListView {
+            search: SearchWords::parse(&self.q),
+            status,
+            seek,
+            page,
+        })
+    }
+
+    /// The list view to return to after an action; a damaged one returns to the whole list.
+    fn return_view(&self) -> ListView {
+        self.parse().unwrap_or_default()
+    }
 }
 
 /// The users list; only the results fragment for htmx.
@@ -33,12 +75,7 @@ pub async fn show_users(
     session: AdminSession,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page_no = query
-        .page
-        .as_deref()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1);
-    let page = svc::list_users(&state, &query.q, page_no).await?;
+    let page = svc::list_users(&state, query.parse()?).await?;
     let v = viewer(&session);
     if wants_fragment(&req) {
         return Ok(html(StatusCode::OK, view::users_results(&v, &page)));
@@ -175,20 +212,22 @@ pub async fn show_user_actions(
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
+    list: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let list = list.return_view();
     let row = svc::get_user_row(&state, *id).await?;
     let has_locations = crate::services::locations::any_location(&state).await?;
     let v = viewer(&session);
     if wants_fragment(&req) {
         return Ok(html(
             StatusCode::OK,
-            view::action_menu(&v, &row, has_locations, false),
+            view::action_menu(&v, &row, has_locations, false, &list),
         ));
     }
     let instance = instance_name(&state).await?;
     Ok(html(
         StatusCode::OK,
-        view::action_menu_page(&instance, &v, &row, has_locations),
+        view::action_menu_page(&instance, &v, &row, has_locations, &list),
     ))
 }
 
@@ -293,11 +332,13 @@ async fn toggle_active(
     state: web::Data<AppState>,
     session: AdminSession,
     id: i64,
-    form: CsrfOnly,
+    form: ListQuery,
     active: bool,
 ) -> Result<HttpResponse, AppError> {
     let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
     let https = state.config.is_https();
+    let list = form.return_view();
+    let back = view::list_url(&list);
     let result = svc::set_active(&state, &who, id, active).await;
     let htmx = wants_fragment(&req);
     match result {
@@ -308,12 +349,13 @@ async fn toggle_active(
                 view::user_row_with_notice(
                     &viewer(&session),
                     &row,
+                    &list,
                     &toggle_message(&change, active),
                 ),
             ))
         }
         Ok(change) => Ok(flash::redirect_with(
-            "/admin/users",
+            &back,
             Kind::Notice,
             &toggle_message(&change, active),
             https,
@@ -323,12 +365,9 @@ async fn toggle_active(
             .insert_header(("HX-Reswap", "innerHTML"))
             .content_type("text/html; charset=utf-8")
             .body(flash_error(Some(&message)).into_string())),
-        Err(AppError::Forbidden(message)) => Ok(flash::redirect_with(
-            "/admin/users",
-            Kind::Error,
-            &message,
-            https,
-        )),
+        Err(AppError::Forbidden(message)) => {
+            Ok(flash::redirect_with(&back, Kind::Error, &message, https))
+        }
         Err(e) => Err(e),
     }
 }
@@ -361,7 +400,7 @@ pub async fn submit_disable_user(
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     toggle_active(req, state, session, *id, form.into_inner(), false).await
 }
@@ -372,7 +411,7 @@ pub async fn submit_enable_user(
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     toggle_active(req, state, session, *id, form.into_inner(), true).await
 }
@@ -382,27 +421,35 @@ pub async fn show_delete_user(
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
+    list: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let row = svc::get_user_row(&state, *id).await?;
     let instance = instance_name(&state).await?;
     Ok(html(
         StatusCode::OK,
-        view::delete_user_page(&instance, &viewer(&session), &row, None),
+        view::delete_user_page(
+            &instance,
+            &viewer(&session),
+            &row,
+            None,
+            &list.return_view(),
+        ),
     ))
 }
 
-/// Deletes a user.
+/// Deletes a user, then returns to the list the admin came from.
 pub async fn submit_delete_user(
     req: HttpRequest,
     state: web::Data<AppState>,
     session: AdminSession,
     id: web::Path<i64>,
-    form: web::Form<CsrfOnly>,
+    form: web::Form<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let who = admin_post(&req, &state, &session, form.csrf_token.as_deref())?;
+    let list = form.return_view();
     match svc::delete_user(&state, &who, *id).await {
         Ok(username) => Ok(flash::redirect_with(
-            "/admin/users",
+            &view::list_url(&list),
             Kind::Notice,
             &format!("Deleted {username}."),
             state.config.is_https(),
@@ -412,7 +459,7 @@ pub async fn submit_delete_user(
             let instance = instance_name(&state).await?;
             Ok(html(
                 StatusCode::FORBIDDEN,
-                view::delete_user_page(&instance, &viewer(&session), &row, Some(&message)),
+                view::delete_user_page(&instance, &viewer(&session), &row, Some(&message), &list),
             ))
         }
         Err(e) => Err(e),

@@ -600,39 +600,49 @@ async fn main() {
             seconds,
         ),
     );
-    run(
-        "users page 2,000 (fragment)",
-        &mut wrk_command(
-            &format!("{base}/admin/users?page=2000"),
-            &cookie,
-            true,
-            None,
-            32,
-            seconds,
+    // The list pages by username (keyset): page 2,001 costs what page 1 does.
+    // Searches: common substrings walk the usernames, rare ones come from the trigram index,
+    // one- and two-letter ones walk and count to 100; "ż" matches no one, so it walks every row.
+    for (name, query) in [
+        (
+            "users page 2,001 (fragment, keyset)",
+            "after=user049998&page=2001",
         ),
-    );
-    run(
-        "search fragment q=nowak",
-        &mut wrk_command(
-            &format!("{base}/admin/users?q=nowak"),
-            &cookie,
-            true,
-            None,
-            32,
-            seconds,
+        ("search fragment q=nowak (8% match)", "q=nowak"),
+        ("search fragment q=owak (substring)", "q=owak"),
+        ("search fragment q=example.com (everyone)", "q=example.com"),
+        (
+            "search fragment q=user0421 (100 match, exact total)",
+            "q=user0421",
         ),
-    );
-    run(
-        "search fragment q=user0421",
-        &mut wrk_command(
-            &format!("{base}/admin/users?q=user0421"),
-            &cookie,
-            true,
-            None,
-            32,
-            seconds,
+        ("search fragment q=ja (short)", "q=ja"),
+        (
+            "search fragment q=owak, page 2,001 (keyset)",
+            "q=owak&after=user049998&page=2001",
         ),
-    );
+        (
+            "search fragment q=wi status=not-enrolled",
+            "q=wi&status=not-enrolled",
+        ),
+        (
+            "search fragment q=ż (short, no match: walks all rows)",
+            "q=%C5%BC",
+        ),
+    ] {
+        run(
+            name,
+            &mut wrk_command(
+                &format!("{base}/admin/users?{query}"),
+                &cookie,
+                true,
+                None,
+                32,
+                seconds,
+            ),
+        );
+    }
+    // The walk over every row leaves requests queued when wrk stops; let them drain.
+    std::thread::sleep(Duration::from_secs(3));
     run(
         "action menu fragment",
         &mut wrk_command(

@@ -10,7 +10,7 @@
 #[allow(dead_code)]
 mod smtp_server;
 
-use crate::support::{Browser, Js, Server};
+use crate::support::{later, Browser, Js, Server};
 use fantoccini::Locator;
 use smtp_server::{Received, SmtpServer};
 use std::io::Write;
@@ -346,6 +346,7 @@ async fn enrollment_from_email_to_done_with_javascript() {
     .await;
     let public_key = current_value(&user, "Public key").await;
     user.click_button("Add device and finish").await;
+    later(&user).await;
 
     user.wait_for_heading("You are all set").await;
     user.wait_for_text("Welcome, Jan!").await;
@@ -453,6 +454,7 @@ async fn enrollment_without_javascript_with_a_pasted_key() {
     let public_key = wg(&["pubkey"], &format!("{private_key}\n"));
     user.fill("Public key", &public_key).await;
     user.click_button("Add device and finish").await;
+    later(&user).await;
 
     user.wait_for_heading("You are all set").await;
     user.wait_for_text("Welcome, Jan!").await;

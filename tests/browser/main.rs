@@ -5,6 +5,7 @@
 //! Elements are found by label, role and accessible name; if a test cannot find something that
 //! way, the page is missing a label or name, and that is the bug.
 
+mod account;
 mod audit;
 mod devices;
 mod enrollment;
@@ -13,6 +14,7 @@ mod pages;
 mod support;
 mod team;
 mod tokens;
+mod users_list;
 mod wizard;
 
 use fantoccini::key::Key;
@@ -220,11 +222,15 @@ async fn admin_journey_without_javascript() {
     browser.wait_for_text("This cannot be undone.").await;
     browser.click_button("Delete jnowak").await;
     browser.wait_for_text("Deleted jnowak.").await;
+    // Back on the same search, now empty.
+    assert!(browser.url().await.contains("q=nowak"));
+    browser.wait_for_text("No users match \"nowak\".").await;
+    browser.open("/admin/users").await;
+    assert!(browser.row_text("akowalska").await.is_some());
     assert!(
         browser.row_text("jnowak").await.is_none(),
         "jnowak should be gone from the table"
     );
-    assert!(browser.row_text("akowalska").await.is_some());
 
     browser.click_button("Log out").await;
     browser.wait_for_text("You are logged out.").await;

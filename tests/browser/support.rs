@@ -826,3 +826,9 @@ impl Browser {
         }
     }
 }
+
+/// "Later" on the wizard's two-factor step, on to the done page.
+pub async fn later(user: &Browser) {
+    user.wait_for_heading("Set up two-factor sign-in").await;
+    user.click_button("Later").await;
+}

@@ -6,7 +6,7 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 use crate::enrollment::{add_office_location, current_value, jnowak_link, start_enrollment};
-use crate::support::{Browser, Js, Server};
+use crate::support::{later, Browser, Js, Server};
 use fantoccini::Locator;
 
 const GOOD_PASSWORD: &str = "plum orbit velvet river";
@@ -39,7 +39,7 @@ async fn password_meter_show_toggle_and_no_device_step_without_a_location() {
     start_enrollment(&user).await;
     user.wait_for_focus("Hello, Jan").await;
     // No location: the welcome step promises no VPN device.
-    user.wait_for_text("finish: there is no VPN to set up yet.")
+    user.wait_for_text("skip the VPN: there is none to set up yet,")
         .await;
     continue_to(&user, "Verify your data").await;
     let done = user
@@ -54,7 +54,7 @@ async fn password_meter_show_toggle_and_no_device_step_without_a_location() {
         .set_window_size(375, 812)
         .await
         .expect("a phone-sized window");
-    user.wait_for_text("Step 2 of 5: Verify your data").await;
+    user.wait_for_text("Step 2 of 6: Verify your data").await;
     assert!(!shown(&user, "nav.steps ol").await, "no pills on a phone");
     user.client
         .set_window_size(1280, 900)
@@ -126,6 +126,7 @@ async fn password_meter_show_toggle_and_no_device_step_without_a_location() {
         "no key generation without a location"
     );
     user.click_button("Finish enrollment").await;
+    later(&user).await;
     user.wait_for_heading("You are all set").await;
     user.wait_for_text("There is no VPN location for you yet, so no device was added.")
         .await;
@@ -173,6 +174,7 @@ async fn the_private_key_has_one_chance_and_a_new_tab_says_it_is_gone() {
         .await;
     assert_eq!(invalid, 0, "no field is still marked invalid");
     user.click_button("Add device and finish").await;
+    later(&user).await;
 
     // Done: the warning comes before anything else, with the download and a copy button.
     user.wait_for_heading("You are all set").await;

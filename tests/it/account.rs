@@ -171,6 +171,45 @@ async fn the_profile_edits_only_what_the_admin_allows() {
 }
 
 #[tokio::test]
+async fn an_admin_may_always_edit_their_own_profile_on_me() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    // The default rule lets users change only their phone; the admin's own page has it all.
+    let me = app.get("/me").await;
+    assert!(me.body.contains(r#"name="email""#), "{}", me.body);
+    let res = app
+        .post(
+            "/me/profile",
+            &[
+                ("first_name", "Ewa"),
+                ("last_name", "Lis"),
+                ("email", "ewa@example.com"),
+                ("phone", "+48 600 700 800"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let admin = app.user("admin").expect("admin");
+    assert_eq!(
+        (admin.first_name.as_str(), admin.email.as_str()),
+        ("Ewa", "ewa@example.com")
+    );
+    let bad = app
+        .post(
+            "/me/profile",
+            &[
+                ("first_name", "Ewa"),
+                ("last_name", "Lis"),
+                ("email", "nope"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.user("admin").expect("admin").email, "ewa@example.com");
+}
+
+#[tokio::test]
 async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
     let mut app = TestApp::spawn().await;
     app.admin_login().await;
@@ -265,30 +304,62 @@ async fn users_manage_their_own_devices_and_desktop_token() {
     let anna_id = seed_user(&app, "anna");
     let bob_id = seed_user(&app, "bob");
     let anna = user_browser(&app, "anna", PASSWORD).await;
+    // A public key (from the browser's key pair, or pasted): the configs are shown once,
+    // with the private key's placeholder for the browser to fill in.
     let key = onramp::services::locations::generate_keypair().1;
     let res = anna
         .post(
             "/me/devices",
             &[
                 ("device_name", "laptop"),
-                ("key_mode", "paste"),
+                ("key_mode", "browser"),
                 ("public_key", &key),
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.header("cache-control"), "no-store");
+    assert!(res.body.contains(&format!(r#"data-device-key="{key}""#)));
+    assert!(res
+        .body
+        .contains("PrivateKey = PASTE_YOUR_PRIVATE_KEY_HERE"));
+    assert!(res.body.contains(r#"download="office.conf""#));
     let me = anna.get("/me").await;
     assert!(me.body.contains("laptop") && me.body.contains(&key));
-    // A key pair made by onramp: shown once, not cached.
+    assert!(
+        me.body.contains(r#"value="browser" checked"#),
+        "the default"
+    );
+    assert!(
+        !me.body.contains("Let onramp make a key pair"),
+        "onramp never makes a user's private key"
+    );
+    // An old form asking onramp to make the key pair: nothing is made, the key is missing.
     let made = anna
         .post(
             "/me/devices",
             &[("device_name", "phone"), ("key_mode", "generate")],
         )
         .await;
-    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
-    assert_eq!(made.header("cache-control"), "no-store");
-    assert!(made.body.contains("PrivateKey = "));
+    assert_eq!(
+        made.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        made.body
+    );
+    assert!(!made.body.contains("PrivateKey = "));
+    let pasted = onramp::services::locations::generate_keypair().1;
+    let res = anna
+        .post(
+            "/me/devices",
+            &[
+                ("device_name", "phone"),
+                ("key_mode", "paste"),
+                ("public_key", &pasted),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let id: i64 = {
         let conn = app.state.db.conn().expect("conn");
         conn.query_row(

@@ -392,6 +392,7 @@ async fn the_wizard_says_so_when_no_location_is_open() {
     );
     let done = step(&user, "/enroll/wizard/vpn", &[("action", "skip")]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    crate::enrollment::later(&user).await;
     let page = user.get("/enroll/done").await;
     assert!(
         page.body

@@ -328,7 +328,7 @@ async fn search_is_a_fragment_for_htmx_and_a_page_otherwise() {
     assert!(fragment.body.starts_with(r#"<div id="users-results">"#));
     assert!(!fragment.body.contains("<html"));
     assert!(fragment.body.contains("akowalska") && !fragment.body.contains("jnowak"));
-    assert!(fragment.body.contains("Showing 1–1 of 1 users"));
+    assert!(fragment.body.contains(">1 user<"));
     let page = app.get("/admin/users?q=kowal").await;
     assert!(page.body.starts_with("<!DOCTYPE html>"));
     assert!(page.body.contains(r#"value="kowal""#));
@@ -358,37 +358,325 @@ async fn search_is_a_fragment_for_htmx_and_a_page_otherwise() {
     );
 }
 
-#[tokio::test]
-async fn pagination_walks_the_list() {
-    let app = logged_in().await;
-    {
-        let conn = app.state.db.conn().expect("conn");
-        for i in 0..60 {
-            let username = format!("user{i:03}");
-            onramp::db::users::insert(
-                &conn,
-                &onramp::db::users::NewUser {
-                    username: &username,
-                    first_name: "Test",
-                    last_name: "User",
-                    email: &format!("{username}@example.com"),
-                    phone: None,
-                    is_admin: false,
-                    password_hash: None,
-                    created_at: 0,
-                },
-            )
-            .expect("insert");
-        }
+fn insert_users(app: &TestApp, names: impl IntoIterator<Item = (String, &'static str)>) {
+    let mut conn = app.state.db.conn().expect("conn");
+    let tx = conn.transaction().expect("begin");
+    for (username, last) in names {
+        onramp::db::users::insert(
+            &tx,
+            &onramp::db::users::NewUser {
+                username: &username,
+                first_name: "Test",
+                last_name: last,
+                email: &format!("{username}@example.com"),
+                phone: None,
+                is_admin: false,
+                password_hash: None,
+                created_at: 0,
+            },
+        )
+        .expect("insert");
     }
+    tx.commit().expect("commit");
+}
+
+/// The usernames in a users-list page, top to bottom.
+fn listed(body: &str) -> Vec<String> {
+    body.split("data-username=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').expect("end")].to_owned())
+        .collect()
+}
+
+/// The target of the link with `rel`, unescaped.
+fn link(body: &str, rel: &str) -> Option<String> {
+    let at = body.find(&format!("rel=\"{rel}\""))?;
+    let start = body[..at].rfind("href=\"")? + 6;
+    let end = start + body[start..].find('"')?;
+    Some(body[start..end].replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn pagination_walks_the_list_by_username_with_totals() {
+    let app = logged_in().await;
+    // Everyone shares a name: only the username orders them.
+    insert_users(&app, (0..60).map(|i| (format!("user{i:03}"), "User")));
     let first = app.get("/admin/users").await;
-    assert!(first.body.contains("Showing 1–25 of 61 users"));
-    assert!(first.body.contains(r#"href="/admin/users?page=2""#));
+    assert!(
+        first
+            .body
+            .contains("Showing 1–25 of 61 users · Page 1 of 3"),
+        "{}",
+        first.body
+    );
     assert!(!first.body.contains("Previous page"));
-    let third = app.hx_get("/admin/users?page=3").await;
-    assert!(third.body.contains("Showing 51–61 of 61 users"));
-    assert!(third.body.contains("Previous page") && !third.body.contains("Next page"));
-    assert!(third.body.contains("user059"));
+    assert_eq!(
+        link(&first.body, "next").as_deref(),
+        Some("/admin/users?after=user023&page=2")
+    );
+    let mut seen = listed(&first.body);
+    let mut page = first;
+    let mut pages = vec![];
+    while let Some(next) = link(&page.body, "next") {
+        page = app.hx_get(&next).await;
+        pages.push(page.body.clone());
+        seen.extend(listed(&page.body));
+    }
+    assert!(pages[1].contains("Showing 51–61 of 61 users · Page 3 of 3"));
+    assert!(pages[1].contains("Previous page") && !pages[1].contains("Next page"));
+    let mut expected: Vec<String> = (0..60).map(|i| format!("user{i:03}")).collect();
+    expected.insert(0, "admin".into());
+    assert_eq!(seen, expected, "no row skipped or shown twice");
+    // Back from page 3 shows page 2 again, row for row.
+    let back = app
+        .hx_get(&link(&pages[1], "prev").expect("previous"))
+        .await;
+    assert_eq!(listed(&back.body), listed(&pages[0]));
+    assert!(back
+        .body
+        .contains("Showing 26–50 of 61 users · Page 2 of 3"));
+    // A deep link stays valid after rows before it go away.
+    let conn = app.state.db.conn().expect("conn");
+    conn.execute(
+        "DELETE FROM user WHERE username < 'user010' AND username != 'admin'",
+        [],
+    )
+    .expect("delete");
+    let deep = app.hx_get("/admin/users?after=user040&page=3").await;
+    assert_eq!(
+        listed(&deep.body).first().map(String::as_str),
+        Some("user041")
+    );
+    assert!(deep.body.contains("of 51 users"));
+}
+
+#[tokio::test]
+async fn search_finds_text_anywhere_across_unicode_case() {
+    let app = logged_in().await;
+    app.add_user("lzielinski", "Łukasz", "Zieliński").await;
+    app.add_user("pzak", "Paweł", "Żak").await;
+    app.add_user("ewelina", "Éwelina", "Nowak").await;
+    for (q, expected) in [
+        ("łuk", vec!["lzielinski"]),
+        ("ŁUKASZ", vec!["lzielinski"]),
+        ("ukasz", vec!["lzielinski"]),
+        ("ŻAK", vec!["pzak"]),
+        ("żak", vec!["pzak"]),
+        ("éWEL", vec!["ewelina"]),
+        ("owak", vec!["ewelina"]),
+        ("example.com", vec!["ewelina", "lzielinski", "pzak"]),
+        ("@example", vec!["ewelina", "lzielinski", "pzak"]),
+        ("paweł żak", vec!["pzak"]),
+        // Shorter than three characters: still anywhere, still folded.
+        ("Ż", vec!["pzak"]),
+        ("Ł", vec!["lzielinski", "pzak"]),
+        ("ÉW", vec!["ewelina"]),
+        ("ń", vec!["lzielinski"]),
+        // Quotes, wildcards and FTS syntax are text, not operators.
+        ("\"", vec![]),
+        ("łuk OR żak", vec![]),
+        ("%", vec![]),
+        ("*", vec![]),
+    ] {
+        let page = app
+            .hx_get(&format!(
+                "/admin/users?{}",
+                serde_urlencoded::to_string([("q", q)]).expect("encode")
+            ))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(listed(&page.body), expected, "{q}");
+    }
+    let three = app.hx_get("/admin/users?q=example.com").await;
+    assert!(
+        three.body.contains("Showing 1–3 of 3 users"),
+        "{}",
+        three.body
+    );
+}
+
+#[tokio::test]
+async fn common_searches_page_on_and_say_more_than() {
+    let app = logged_in().await;
+    insert_users(&app, (0..1030).map(|i| (format!("u{i:04}"), "Kowalski")));
+    let first = app.hx_get("/admin/users?q=kowal").await;
+    assert!(
+        first.body.contains(
+            "Showing 1–25 of more than 1,000 users · Page 1; type more to narrow the search"
+        ),
+        "{}",
+        first.body
+    );
+    let next = link(&first.body, "next").expect("next");
+    assert_eq!(next, "/admin/users?q=kowal&after=u0024&page=2");
+    let second = app.hx_get(&next).await;
+    assert_eq!(
+        listed(&second.body).first().map(String::as_str),
+        Some("u0025")
+    );
+    let last = app.hx_get("/admin/users?q=kowal&after=u1024&page=42").await;
+    assert_eq!(listed(&last.body).len(), 5);
+    assert!(link(&last.body, "next").is_none());
+    let narrow = app.hx_get("/admin/users?q=kowal+u10").await;
+    assert!(narrow
+        .body
+        .contains("Showing 1–25 of 30 users · Page 1 of 2"));
+}
+
+#[tokio::test]
+async fn the_status_filter_narrows_the_list_and_explains_expired_invitations() {
+    let app = logged_in().await;
+    let invited = app.add_user("invited", "In", "Vited").await;
+    let expired = app.add_user("expired", "Ex", "Pired").await;
+    app.add_user("waiting", "Wai", "Ting").await;
+    let disabled = app.add_user("disabled", "Dis", "Abled").await;
+    crate::helpers::hand_over_token(&app, expired, "enrollment").await;
+    crate::helpers::hand_over_token(&app, invited, "enrollment").await;
+    // The first invitation ran out yesterday, unused.
+    app.state
+        .db
+        .conn()
+        .expect("conn")
+        .execute(
+            "UPDATE token SET expires_at = expires_at - 2 * 86400 WHERE user_id = ?1",
+            [expired],
+        )
+        .expect("expire");
+    let res = app
+        .post(&format!("/admin/users/{disabled}/disable"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    for (status, expected) in [
+        ("active", vec!["admin"]),
+        ("invited", vec!["invited"]),
+        ("invitation-expired", vec!["expired"]),
+        ("not-enrolled", vec!["waiting"]),
+        ("disabled", vec!["disabled"]),
+        (
+            "",
+            vec!["admin", "disabled", "expired", "invited", "waiting"],
+        ),
+    ] {
+        let page = app.hx_get(&format!("/admin/users?status={status}")).await;
+        assert_eq!(listed(&page.body), expected, "{status}");
+    }
+    let both = app
+        .hx_get("/admin/users?q=ex&status=invitation-expired")
+        .await;
+    assert_eq!(listed(&both.body), ["expired"]);
+    assert!(both.body.contains(">1 user<"));
+    let none = app.hx_get("/admin/users?q=zzz&status=disabled").await;
+    assert!(none
+        .body
+        .contains("No users with the status Disabled match &quot;zzz&quot;."));
+    // The list says the invitation ran out, instead of a plain "Not enrolled".
+    let all = app.get("/admin/users").await;
+    assert!(
+        all.body.contains("Invitation expired 2026-11-23 09:00"),
+        "{}",
+        all.body
+    );
+    // The full page keeps the choice in the select; an unknown status is refused.
+    let page = app.get("/admin/users?status=invited").await;
+    assert!(page
+        .body
+        .contains(r#"<option value="invited" selected>Invited</option>"#));
+    let bad = app.get("/admin/users?status=pending").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("Choose a status from the list"));
+}
+
+#[tokio::test]
+async fn actions_from_a_filtered_list_return_to_it() {
+    let app = logged_in().await;
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    app.add_user("akowalska", "Anna", "Kowalska").await;
+    let list = "q=nowak&status=not-enrolled";
+    let results = app.hx_get(&format!("/admin/users?{list}")).await;
+    let menu_url = format!("/admin/users/{id}/actions?{}", list.replace('&', "&amp;"));
+    assert!(results.body.contains(&menu_url), "{}", results.body);
+    let menu = app
+        .hx_get(&format!("/admin/users/{id}/actions?{list}"))
+        .await;
+    assert!(menu.body.contains(&format!(
+        "/admin/users/{id}/delete?{}",
+        list.replace('&', "&amp;")
+    )));
+    assert!(menu
+        .body
+        .contains(r#"<input type="hidden" name="q" value="nowak">"#));
+    let confirm = app.get(&format!("/admin/users/{id}/delete?{list}")).await;
+    assert!(confirm
+        .body
+        .contains(r#"<input type="hidden" name="status" value="not-enrolled">"#));
+    // Without JavaScript, disabling returns to the same filtered list.
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/disable"),
+            &[("q", "nowak"), ("status", "not-enrolled")],
+        )
+        .await;
+    assert_eq!(res.location(), format!("/admin/users?{list}"));
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/delete"),
+            &[
+                ("q", "nowak"),
+                ("status", "disabled"),
+                ("after", "a"),
+                ("page", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.location(),
+        "/admin/users?q=nowak&status=disabled&after=a&page=2"
+    );
+    assert!(app.user("jnowak").is_none());
+    let back = app.get(res.location()).await;
+    assert!(back.body.contains("Deleted jnowak."));
+    assert!(back.body.contains(r#"value="nowak""#));
+}
+
+#[tokio::test]
+async fn invisible_formatting_characters_are_refused_in_names_and_emails() {
+    let app = logged_in().await;
+    for (field, value, code) in [
+        ("first_name", "\u{202E}evil", "U+202E"),
+        ("last_name", "No\u{200D}wak", "U+200D"),
+        ("email", "jan\u{200B}@example.com", "U+200B"),
+    ] {
+        let mut form = new_user_form("jnowak", "jan@example.com");
+        for pair in form.iter_mut() {
+            if pair.0 == field {
+                pair.1 = value;
+            }
+        }
+        let res = app.post("/admin/users", &form).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert!(
+            res.body
+                .contains(&format!("invisible formatting character ({code})")),
+            "{field}: {}",
+            res.body
+        );
+        assert!(app.user("jnowak").is_none());
+    }
+    let id = app.add_user("jnowak", "Jan", "Nowak").await;
+    let res = app
+        .post(
+            &format!("/admin/users/{id}/edit"),
+            &[
+                ("first_name", "Jan\u{FEFF}"),
+                ("last_name", "Nowak"),
+                ("email", "jnowak@example.com"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.body.contains("U+FEFF"));
+    assert_eq!(app.user("jnowak").expect("user").first_name, "Jan");
 }
 
 #[tokio::test]
@@ -404,11 +692,14 @@ async fn the_action_menu_is_a_fragment_for_htmx_and_a_page_without_javascript() 
         ">Edit<",
         ">Disable<",
         ">Start enrollment<",
+        ">Make admin<",
         ">Delete<",
     ] {
         assert!(fragment.body.contains(item), "{item}");
     }
-    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 5);
+    assert_eq!(fragment.body.matches(r#"role="menuitem""#).count(), 6);
+    // No password yet, so nothing to reset.
+    assert!(!fragment.body.contains("Send password reset"));
     let page = app.get(&format!("/admin/users/{id}/actions")).await;
     assert!(page.body.contains("<h1>Actions for jnowak</h1>"));
     assert!(page.body.contains("menu-list static"));
@@ -443,4 +734,34 @@ async fn user_text_is_escaped_everywhere() {
     let page = app.get(&format!("/admin/users/{id}")).await;
     assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.body.contains("<script>alert(1)") && !page.body.contains("<img src=x>"));
+}
+
+#[tokio::test]
+async fn the_action_menu_offers_the_sign_in_actions() {
+    let app = logged_in().await;
+    let id = app.add_enrolled_user("jnowak", "Jan", "Nowak").await;
+    let base = format!("/admin/users/{id}");
+    let menu = app.hx_get(&format!("{base}/actions")).await;
+    for item in [
+        format!(r#"href="{base}/password-reset">Send password reset<"#),
+        format!(r#"href="{base}/two-factor/reset">Reset two-factor<"#),
+        format!(r#"action="{base}/admin""#),
+        r#"name="admin" value="true""#.to_string(),
+        ">Make admin<".to_string(),
+    ] {
+        assert!(menu.body.contains(&item), "{item}\n{}", menu.body);
+    }
+    let made = app
+        .post(&format!("{base}/admin"), &[("admin", "true")])
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER);
+    let menu = app.hx_get(&format!("{base}/actions")).await;
+    assert!(menu.body.contains(r#"name="admin" value="false""#));
+    assert!(menu.body.contains(">Remove admin rights<"));
+    // The admin's own row explains why they cannot take their own rights.
+    let me = app.user_id("admin").expect("admin");
+    let own = app.hx_get(&format!("/admin/users/{me}/actions")).await;
+    assert!(own
+        .body
+        .contains("You cannot take your own admin rights; another admin can."));
 }

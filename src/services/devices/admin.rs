@@ -333,6 +333,9 @@ pub async fn add_for_user(
             let device_id = add(tx, &new, limit, now).map_err(|e| refusal(e, &user.username))?;
             let detail = match private {
                 Some(_) => format!("{name} (key pair made by onramp)"),
+                None if actor.user_id == Some(user_id) => {
+                    format!("{name} (public key from the user)")
+                }
                 None => format!("{name} (public key pasted by an admin)"),
             };
             let event = actor.event(now, "device.added", Some(&user.username));
