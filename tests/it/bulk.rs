@@ -70,6 +70,20 @@ async fn start_enrollment_for_the_chosen_users_skips_who_it_does_not_apply_to() 
         ),
         1
     );
+
+    // "Select all" follows the status filter too: only the invited.
+    let page = bulk(
+        &app,
+        &[
+            ("action", "disable"),
+            ("all_matching", "on"),
+            ("q", ""),
+            ("status", "invited"),
+        ],
+    )
+    .await;
+    assert!(page.contains("1 disabled."), "{page}");
+    assert_eq!(app.user("anna").map(|u| u.is_active), Some(false));
 }
 
 #[tokio::test]
