@@ -418,6 +418,7 @@ async fn team_onboarding(bin: &str) -> Vec<(String, String)> {
         .await
         .unwrap();
     let dry_run = started.elapsed();
+    let dry_run_peak = rss_kib(pid, "VmHWM:");
     let marker = r#"name="import" value=""#;
     let at = page.find(marker).expect("the dry run offers the import") + marker.len();
     let id = page[at..at + page[at..].find('"').unwrap()].to_owned();
@@ -459,6 +460,10 @@ async fn team_onboarding(bin: &str) -> Vec<(String, String)> {
         (
             format!("import dry run, {ROWS} rows (limit 5 s)"),
             ms(dry_run),
+        ),
+        (
+            "peak RSS (VmHWM) after the dry run".into(),
+            mb(dry_run_peak),
         ),
         (
             format!("import confirm with invitations, {ROWS} rows (limit 10 s)"),
