@@ -94,8 +94,8 @@ fn plan(c: &Connection, parsed: Vec<import::ParsedRow>) -> Result<Plan, AppError
     let mut known_groups: HashSet<String> = HashSet::new();
     let mut out = Plan::default();
     for row in parsed {
-        let action = match &row.result {
-            Err(reason) => Action::Error(reason.clone()),
+        let action = match row.result {
+            Err(reason) => Action::Error(reason),
             Ok(person) => {
                 let name_key = person.username.to_lowercase();
                 let email_key = person.email.to_lowercase();
@@ -118,7 +118,7 @@ fn plan(c: &Connection, parsed: Vec<import::ParsedRow>) -> Result<Plan, AppError
                         super::groups::join_names(&missing)
                     ))
                 } else {
-                    out.creates.push(person.clone());
+                    out.creates.push(person);
                     Action::Create
                 }
             }
