@@ -1,6 +1,7 @@
 //! Pure rules and newtypes. Nothing here knows about HTTP, SQL or HTML.
 
 pub mod group;
+pub mod oidc;
 pub mod outbox;
 pub mod password;
 pub mod session;
