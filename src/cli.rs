@@ -35,6 +35,8 @@ pub enum Command {
     },
     /// Run on a location's gateway host: keep a WireGuard interface equal to onramp's view.
     Gateway(GatewayArgs),
+    /// Make a new OpenID Connect signing key: published at once, signing after a delay.
+    RotateOidcKey,
     /// Give the admin account a new password and end its sessions.
     ResetAdminPassword {
         /// The admin account to reset.

@@ -8,6 +8,8 @@ pub mod groups;
 pub mod locations;
 pub mod mfa;
 pub mod migrate;
+pub mod oidc;
+pub mod oidc_tokens;
 pub mod outbox;
 pub mod password_resets;
 pub mod sessions;

@@ -14,6 +14,7 @@ pub mod gateways;
 pub mod groups;
 pub mod locations;
 pub mod mfa;
+pub mod oidc;
 pub mod outbox;
 pub mod password_reset;
 pub mod settings;

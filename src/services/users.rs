@@ -299,6 +299,7 @@ pub async fn set_active(
                     tokens_revoked = crate::db::tokens::revoke_for_user(tx, id, now)?;
                     crate::db::token_cards::delete_for_user(tx, id)?;
                     sessions_ended = sessions::delete_for_user(tx, id)?;
+                    crate::db::oidc_tokens::revoke_grants_of(tx, id, None, now)?;
                 }
                 let action = if active {
                     "user.enabled"

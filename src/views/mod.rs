@@ -2,6 +2,7 @@
 //! the htmx response that swaps it in.
 
 pub mod account;
+pub mod apps;
 pub mod audit;
 pub mod components;
 pub mod enroll;
@@ -11,6 +12,7 @@ pub mod groups;
 pub mod layout;
 pub mod locations;
 pub mod login;
+pub mod oidc;
 pub mod outbox;
 pub mod reset;
 pub mod settings;

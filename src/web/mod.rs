@@ -3,6 +3,7 @@
 
 mod account;
 mod api;
+mod apps;
 mod assets;
 mod audit;
 mod auth;
@@ -16,6 +17,7 @@ mod health;
 mod locations;
 mod mfa;
 mod middleware;
+mod oidc;
 mod outbox;
 pub mod request;
 mod reset;
@@ -66,6 +68,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
     .route("/", web::get().to(|| async { see_other("/admin/users") }))
     .route("/health", web::get().to(health::show_health))
+    .configure(oidc::configure)
+    .configure(apps::configure)
     .service(api::scope())
     .service(gateway::scope())
     .route(
