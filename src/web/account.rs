@@ -80,9 +80,11 @@ async fn render(
     let editable = svc::editable(state).await?;
     let overview = devices_svc::overview(state, session.user_id).await?;
     let factors = mfa::factors(state, session.user_id).await?;
+    let apps = crate::services::oidc::connected_apps(state, session.user_id).await?;
     let instance = instance_name(state).await?;
     let v = view::MeView {
         me: &me,
+        apps: &apps,
         editable,
         overview: &overview,
         factors,
@@ -306,14 +308,9 @@ pub async fn submit_desktop(
     .await
     {
         Ok(card) => Ok(super::see_other(&format!("/me/desktop/{card}"))),
-        Err(AppError::Forbidden(reason) | AppError::BadRequest(reason)) => {
-            Ok(flash::redirect_with(
-                "/me",
-                Kind::Error,
-                &reason,
-                state.config.is_https(),
-            ))
-        }
+        Err(AppError::Forbidden(reason) | AppError::BadRequest(reason)) => Ok(
+            flash::redirect_with("/me", Kind::Error, &reason, state.config.is_https()),
+        ),
         Err(e) => Err(e),
     }
 }
