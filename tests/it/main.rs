@@ -19,6 +19,7 @@ mod hardening;
 mod health;
 mod locations;
 mod mail;
+mod oidc;
 mod settings;
 mod smtp_server;
 mod tokens;
