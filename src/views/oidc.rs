@@ -54,19 +54,36 @@ pub fn consent_page(instance: &str, v: &ConsentView<'_>) -> Markup {
     )
 }
 
-/// A page that reloads `to` from onramp itself, so the browser sends the session cookie it
-/// keeps from other sites' links (`SameSite=Strict`).
-pub fn continue_page(instance: &str, to: &str) -> Markup {
+/// A page that goes on to `to` by itself (and by its button without a refresh): a fresh
+/// navigation from onramp, which sends the session cookie other sites' links do not get
+/// (`SameSite=Strict`) and leaves a form's redirect chain, which the CSP's `form-action`
+/// would stop at another site.
+fn onward_page(instance: &str, heading: &str, button: &str, to: &str) -> Markup {
     public_page(
-        "Continue",
+        heading,
         instance,
         html! {
             meta http-equiv="refresh" content=(format!("0;url={to}"));
             div class="card stack" {
-                h1 { "Continuing to sign in…" }
-                p { a class="button button-primary" href=(to) { "Continue" } }
+                h1 { (heading) }
+                p { a class="button button-primary" href=(to) { (button) } }
             }
         },
+    )
+}
+
+/// On to the rest of a sign-in.
+pub fn continue_page(instance: &str, to: &str) -> Markup {
+    onward_page(instance, "Continuing to sign in…", "Continue", to)
+}
+
+/// Back to the app with its answer.
+pub fn return_page(instance: &str, app: &str, to: &str) -> Markup {
+    onward_page(
+        instance,
+        &format!("Returning to {app}…"),
+        &format!("Continue to {app}"),
+        to,
     )
 }
 

@@ -42,6 +42,20 @@ fn continue_to(next: &str, is_admin: bool) -> String {
     safe_next(next).map_or_else(|| landing(is_admin).to_owned(), str::to_owned)
 }
 
+/// Where a finished login goes: a redirect to where the user starts, or, with a `next`, a page
+/// that continues there. Browsers check a form's whole redirect chain against the CSP's
+/// `form-action 'self'`, so a sign-in for another app must leave the form's chain before
+/// onramp sends the browser to that app.
+async fn finished(state: &AppState, next: &str, is_admin: bool) -> Result<HttpResponse, AppError> {
+    Ok(match safe_next(next) {
+        Some(n) => html(
+            StatusCode::OK,
+            crate::views::oidc::continue_page(&instance_name(state).await?, n),
+        ),
+        None => see_other(landing(is_admin)),
+    })
+}
+
 /// The code step's address, carrying a safe `next`.
 fn code_path(next: &str) -> String {
     match safe_next(next) {
@@ -129,23 +143,23 @@ pub async fn submit_login(
     let who = actor(&req, &state, None);
     match auth::login(&state, &who, &form.username, &form.password).await {
         Ok(step) => {
-            let (session, to) = match step {
+            let (session, mut res) = match step {
                 LoginStep::Done(s) => {
                     tracing::info!(username = %s.username, "logged in");
-                    let to = continue_to(&form.next, s.is_admin);
-                    (s, to)
+                    let res = finished(&state, &form.next, s.is_admin).await?;
+                    (s, res)
                 }
-                LoginStep::SecondFactor(s) => (s, code_path(&form.next)),
+                LoginStep::SecondFactor(s) => (s, see_other(&code_path(&form.next))),
             };
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, to))
-                .cookie(cookie(
-                    session_cookie_name(https),
-                    session.cookie_value,
-                    https,
-                ))
-                .cookie(removal(login_csrf_cookie_name(https), https))
-                .finish())
+            res.add_cookie(&cookie(
+                session_cookie_name(https),
+                session.cookie_value,
+                https,
+            ))
+            .map_err(AppError::internal)?;
+            res.add_cookie(&removal(login_csrf_cookie_name(https), https))
+                .map_err(AppError::internal)?;
+            Ok(res)
         }
         Err(LoginError::BadCredentials) => {
             render_login(
@@ -303,14 +317,16 @@ pub async fn submit_code(
     }
     let who = actor(&req, &state, None);
     match auth::finish_login(&state, &who, &p, &form.code).await {
-        Ok(session) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, continue_to(&form.next, session.is_admin)))
-            .cookie(cookie(
+        Ok(session) => {
+            let mut res = finished(&state, &form.next, session.is_admin).await?;
+            res.add_cookie(&cookie(
                 session_cookie_name(https),
                 session.cookie_value,
                 https,
             ))
-            .finish()),
+            .map_err(AppError::internal)?;
+            Ok(res)
+        }
         Err(e @ CodeError::Wrong) => {
             render_code(
                 &state,

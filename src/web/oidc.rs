@@ -97,14 +97,33 @@ async fn current_session(
     auth::authenticate(state, c.value()).await
 }
 
-/// `redirect_uri` with the answer appended to its query.
-fn back_to_app(redirect_uri: &str, pairs: &[(&str, &str)]) -> HttpResponse {
+/// Sends the browser to `redirect_uri` with the answer appended to its query: a redirect, or
+/// after a form (`from_form`: the app's name) a page that goes on by itself, since the CSP's
+/// `form-action 'self'` stops a form's redirect at another site.
+async fn back_to_app(
+    state: &AppState,
+    from_form: Option<&str>,
+    redirect_uri: &str,
+    pairs: &[(&str, &str)],
+) -> Result<HttpResponse, AppError> {
     let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    see_other(&format!("{redirect_uri}{sep}{query}"))
+    let to = format!("{redirect_uri}{sep}{query}");
+    Ok(match from_form {
+        Some(app) => html(
+            StatusCode::OK,
+            view::return_page(&instance_name(state).await?, app, &to),
+        ),
+        None => see_other(&to),
+    })
 }
 
-fn refusal_response(p: &AuthorizeParams, r: Refusal) -> Result<HttpResponse, AppError> {
+async fn refusal_response(
+    state: &AppState,
+    from_form: Option<&str>,
+    p: &AuthorizeParams,
+    r: Refusal,
+) -> Result<HttpResponse, AppError> {
     match r {
         Refusal::Page(message) => Err(AppError::BadRequest(message)),
         Refusal::Redirect { error, description } => {
@@ -115,7 +134,7 @@ fn refusal_response(p: &AuthorizeParams, r: Refusal) -> Result<HttpResponse, App
             if let Some(s) = &p.state {
                 pairs.push(("state", s));
             }
-            Ok(back_to_app(&p.redirect_uri, &pairs))
+            back_to_app(state, from_form, &p.redirect_uri, &pairs).await
         }
     }
 }
@@ -136,7 +155,7 @@ pub async fn show_authorize(
     let p = query.into_inner();
     let ck = match svc::check(&state, &p).await? {
         Ok(ck) => ck,
-        Err(r) => return refusal_response(&p, r),
+        Err(r) => return refusal_response(&state, None, &p, r).await,
     };
     let session = current_session(&req, &state).await?;
     let from_elsewhere = req
@@ -164,6 +183,7 @@ async fn proceed(
     session: Option<&UserSession>,
     consent_given: bool,
 ) -> Result<HttpResponse, AppError> {
+    let from_form = consent_given.then_some(ck.client.name.as_str());
     let who = actor(
         req,
         state,
@@ -207,13 +227,13 @@ async fn proceed(
             Ok(html(StatusCode::OK, view::consent_page(&instance, &v)))
         }
         Next::Refused(message) => Err(AppError::Forbidden(message)),
-        Next::Error(r) => refusal_response(p, r),
+        Next::Error(r) => refusal_response(state, from_form, p, r).await,
         Next::Code(code) => {
             let mut pairs = vec![("code", code.as_str())];
             if let Some(s) = &p.state {
                 pairs.push(("state", s));
             }
-            Ok(back_to_app(&p.redirect_uri, &pairs))
+            back_to_app(state, from_form, &p.redirect_uri, &pairs).await
         }
     }
 }
@@ -265,17 +285,20 @@ pub async fn submit_consent(
     };
     let ck = match svc::check(&state, &p).await? {
         Ok(ck) => ck,
-        Err(r) => return refusal_response(&p, r),
+        Err(r) => return refusal_response(&state, None, &p, r).await,
     };
     if form.decision != "allow" {
         svc::deny(&state, &who, &ck.client).await?;
         return refusal_response(
+            &state,
+            Some(&ck.client.name),
             &p,
             Refusal::Redirect {
                 error: "access_denied",
                 description: "the user declined".into(),
             },
-        );
+        )
+        .await;
     }
     proceed(&req, &state, &p, &ck, Some(&session), true).await
 }
@@ -518,17 +541,18 @@ pub async fn submit_logout(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     verify_csrf(&req, &state, &expected, p.csrf_token.as_deref())?;
-    let (_, to) = logout_target(&state, &p).await?;
+    let (app, to) = logout_target(&state, &p).await?;
     if let Some(s) = current_session(&req, &state).await? {
         let who = actor(&req, &state, Some((&s.username, s.user_id)));
         auth::logout(&state, &who, &s.id_hash).await?;
     }
+    let instance = instance_name(&state).await?;
     let mut res = match to {
-        Some(to) => see_other(&to),
-        None => html(
+        Some(to) => html(
             StatusCode::OK,
-            view::signed_out_page(&instance_name(&state).await?),
+            view::return_page(&instance, app.as_deref().unwrap_or("the app"), &to),
         ),
+        None => html(StatusCode::OK, view::signed_out_page(&instance)),
     };
     res.add_cookie(&super::session::removal(session_cookie_name(https), https))
         .map_err(AppError::internal)?;

@@ -57,6 +57,26 @@ fn query_value(location: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Where a page that goes on by itself (`<meta http-equiv="refresh">`) leads.
+fn onward(page: &Page) -> Option<String> {
+    let at = page.body.find(r#"http-equiv="refresh" content="0;url="#)?
+        + r#"http-equiv="refresh" content="0;url="#.len();
+    let rest = &page.body[at..];
+    Some(rest[..rest.find('"')?].replace("&amp;", "&"))
+}
+
+/// A page that goes on by itself, read as the redirect it stands for.
+fn as_redirect(page: Page) -> Page {
+    let Some(to) = onward(&page) else { return page };
+    let mut headers = page.headers.clone();
+    headers.insert("location", to.parse().unwrap());
+    Page {
+        status: StatusCode::SEE_OTHER,
+        headers,
+        body: page.body,
+    }
+}
+
 /// The browser's part: follows the authorization URL, logs in when sent to the login page,
 /// consents when asked. Returns the final redirect's Location.
 async fn sign_in(app: &TestApp, auth_url: &str, username: &str) -> Page {
@@ -77,11 +97,11 @@ async fn sign_in(app: &TestApp, auth_url: &str, username: &str) -> Page {
                 ],
             )
             .await;
-        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
         assert_eq!(
-            res.location(),
-            next,
-            "the login continues where it was asked to"
+            onward(&res).as_deref(),
+            Some(next.as_str()),
+            "the login continues where it was asked to: {}",
+            res.body
         );
         page = app.get(&next).await;
     }
@@ -95,7 +115,7 @@ async fn sign_in(app: &TestApp, auth_url: &str, username: &str) -> Page {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        page = app.post_raw("/oidc/authorize", &pairs).await;
+        page = as_redirect(app.post_raw("/oidc/authorize", &pairs).await);
     }
     page
 }
@@ -302,7 +322,9 @@ async fn a_relying_party_signs_in_refreshes_and_revokes() {
 
     // A second sign-in: no consent asked this time; refresh rotates; revocation ends it.
     let started = start(&rp);
-    let back = sign_in(&browser, &started.url, "ada").await;
+    let back = browser
+        .get(started.url.strip_prefix(&app.address).unwrap())
+        .await;
     let code = query_value(back.location(), "code").expect("code without a second consent");
     let tokens = exchange(&rp, code, started.verifier).await;
     let first_refresh = tokens.refresh_token().expect("refresh token").clone();
@@ -623,4 +645,143 @@ async fn userinfo_status(app: &TestApp, method: reqwest::Method, token: &str) ->
         .await
         .unwrap()
         .status()
+}
+
+#[tokio::test]
+async fn the_apps_page_shows_the_secret_once_and_keeps_its_hash() {
+    let mut app = TestApp::spawn().await;
+    app.admin_login().await;
+    let bad = app
+        .post(
+            "/admin/apps",
+            &[
+                ("name", "Grafana"),
+                ("redirect_uris", "http://grafana.example.com/cb"),
+                ("post_logout_redirect_uris", ""),
+                ("kind", "confidential"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("use https://"), "{}", bad.body);
+    let page = app
+        .post(
+            "/admin/apps",
+            &[
+                ("name", "Grafana"),
+                (
+                    "redirect_uris",
+                    "https://grafana.example.com/login/generic_oauth",
+                ),
+                ("post_logout_redirect_uris", ""),
+                ("kind", "confidential"),
+                ("require_mfa", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.header("cache-control"), "no-store");
+    assert!(page.body.contains("shown only this once"));
+    let secret_at = page.body.find("Client secret").unwrap();
+    let rest = &page.body[secret_at..];
+    let start = rest.find("<code>").unwrap() + 6;
+    let secret = &rest[start..start + rest[start..].find('<').unwrap()];
+    assert_eq!(secret.len(), 43);
+    assert!(
+        !app.dump_database().contains(secret),
+        "only the hash is stored"
+    );
+    let list = app.get("/admin/apps").await;
+    assert!(list.body.contains("Grafana") && list.body.contains("Two-factor required"));
+    assert!(!list.body.contains(secret), "never shown again");
+    let res = app.post("/admin/apps/1/disable", &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/admin/apps").await.body.contains("Turn on"));
+    let actions = app.audit_actions();
+    assert!(actions.iter().any(|a| a == "oidc.app_registered"));
+    assert!(actions.iter().any(|a| a == "oidc.app_disabled"));
+}
+
+#[tokio::test]
+async fn prompt_login_and_max_age_ask_for_the_password_again() {
+    let (app, _, rp) = ada_and_app("Wiki", "confidential", AuthType::BasicAuth).await;
+    let browser = app.another_browser();
+    let back = sign_in(&browser, &start(&rp).url, "ada").await;
+    assert!(query_value(back.location(), "code").is_some());
+    // Signed in: prompt=login still goes to the login form, and continues without the prompt.
+    let again = format!("{}&prompt=login", start(&rp).url);
+    let page = browser.get(again.strip_prefix(&app.address).unwrap()).await;
+    assert!(
+        page.location().starts_with("/login?next="),
+        "{}",
+        page.location()
+    );
+    assert!(!query_value(page.location(), "next")
+        .unwrap()
+        .contains("prompt"));
+    let back = sign_in(&browser, &again, "ada").await;
+    assert!(
+        query_value(back.location(), "code").is_some(),
+        "{}",
+        back.location()
+    );
+    // max_age older than the sign-in: the same.
+    app.clock.advance(time::Duration::minutes(5));
+    let old = format!("{}&max_age=60", start(&rp).url);
+    let page = browser.get(old.strip_prefix(&app.address).unwrap()).await;
+    assert!(
+        page.location().starts_with("/login?next="),
+        "{}",
+        page.location()
+    );
+}
+
+#[tokio::test]
+async fn logout_returns_only_to_a_registered_address() {
+    let (app, _, rp) = ada_and_app("NAS", "confidential", AuthType::BasicAuth).await;
+    let browser = app.another_browser();
+    let started = start(&rp);
+    let back = sign_in(&browser, &started.url, "ada").await;
+    let code = query_value(back.location(), "code").unwrap();
+    let tokens = exchange(&rp, code, started.verifier).await;
+    let hint = tokens.id_token().unwrap().to_string();
+    let q = |to: &str| {
+        serde_urlencoded::to_string([
+            ("id_token_hint", hint.as_str()),
+            ("post_logout_redirect_uri", to),
+            ("state", "s1"),
+        ])
+        .unwrap()
+    };
+    let refused = browser
+        .get(&format!("/oidc/logout?{}", q("https://evil.example/bye")))
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let page = browser
+        .get(&format!("/oidc/logout?{}", q("http://127.0.0.1:9/bye")))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("NAS asked to sign you out"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf_field().unwrap();
+    let res = browser
+        .post_raw(
+            "/oidc/logout",
+            &[
+                ("csrf_token", &csrf),
+                ("id_token_hint", &hint),
+                ("post_logout_redirect_uri", "http://127.0.0.1:9/bye"),
+                ("state", "s1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        onward(&res).as_deref(),
+        Some("http://127.0.0.1:9/bye?state=s1")
+    );
+    let me = browser.get("/me").await;
+    assert_eq!(me.location(), "/login", "the onramp session ended");
 }
