@@ -7,6 +7,7 @@
 
 mod devices;
 mod enrollment;
+mod oidc;
 mod support;
 mod tokens;
 mod wizard;
