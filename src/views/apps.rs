@@ -86,10 +86,7 @@ pub fn apps_page(
                                             @if c.is_enabled { "Turn off" } @else { "Turn on" }
                                         }
                                     }
-                                    form method="post" action=(format!("/admin/apps/{}/delete", c.id)) {
-                                        (csrf_field(&viewer.csrf_token))
-                                        button type="submit" class="linklike" aria-label=(format!("Delete {}", c.name)) { "Delete" }
-                                    }
+                                    a href=(format!("/admin/apps/{}/delete", c.id)) aria-label=(format!("Delete {}", c.name)) { "Delete" }
                                 }
                             }
                         }
@@ -140,4 +137,25 @@ fn issued_card(i: &Issued) -> Markup {
             }
         }
     }
+}
+
+/// "Delete <app>?"
+pub fn delete_app_page(instance: &str, viewer: &Viewer, id: i64, name: &str) -> Markup {
+    admin_page(
+        &format!("Delete {name}"),
+        instance,
+        Nav::Apps,
+        viewer,
+        html! {
+            div class="card stack confirm" {
+                h1 { "Delete " (name) "?" }
+                p { "Nobody can sign in to " (name) " with onramp any more; its consents and tokens end. This cannot be undone." }
+                form method="post" action=(format!("/admin/apps/{id}/delete")) class="actions" {
+                    (csrf_field(&viewer.csrf_token))
+                    button type="submit" class="button-danger" { "Delete " (name) }
+                    a class="button button-secondary" href="/admin/apps" { "Cancel" }
+                }
+            }
+        },
+    )
 }

@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/admin/apps/rotate-key", web::post().to(submit_rotate_key))
     .route("/admin/apps/{id}/secret", web::post().to(submit_new_secret))
+    .route("/admin/apps/{id}/delete", web::get().to(show_delete))
     .route("/admin/apps/{id}/{action}", web::post().to(submit_action));
 }
 
@@ -116,6 +117,21 @@ async fn shown_once(
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
     Ok(res)
+}
+
+/// The delete confirmation.
+pub async fn show_delete(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let name = svc::name_of(&state, id).await?;
+    let instance = instance_name(&state).await?;
+    Ok(html(
+        StatusCode::OK,
+        view::delete_app_page(&instance, &viewer(&session), id, &name),
+    ))
 }
 
 /// Gives an app a new secret.

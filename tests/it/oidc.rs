@@ -697,7 +697,13 @@ async fn the_apps_page_shows_the_secret_once_and_keeps_its_hash() {
     let res = app.post("/admin/apps/1/disable", &[]).await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     assert!(app.get("/admin/apps").await.body.contains("Turn on"));
+    let confirm = app.get("/admin/apps/1/delete").await;
+    assert!(confirm.body.contains("Delete Grafana?"), "{}", confirm.body);
+    let res = app.post("/admin/apps/1/delete", &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/admin/apps").await.body.contains("No apps yet."));
     let actions = app.audit_actions();
+    assert!(actions.iter().any(|a| a == "oidc.app_deleted"));
     assert!(actions.iter().any(|a| a == "oidc.app_registered"));
     assert!(actions.iter().any(|a| a == "oidc.app_disabled"));
 }

@@ -212,6 +212,12 @@ pub async fn set_enabled(
         .await
 }
 
+/// An app's name.
+pub async fn name_of(state: &AppState, id: i64) -> Result<String, AppError> {
+    let c = state.db.read(move |c| Ok(repo::client(c, id)?)).await?;
+    Ok(c.ok_or(AppError::NotFound)?.name)
+}
+
 /// Deletes an app with its consents and tokens; returns its name.
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> Result<String, AppError> {
     let (now, actor) = (state.now().unix_timestamp(), actor.clone());
