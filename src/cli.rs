@@ -46,6 +46,8 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Make a new OpenID Connect signing key: published at once, signing after a delay.
+    RotateOidcKey,
     /// Give the admin account a new password and end its sessions.
     ResetAdminPassword {
         /// The admin account to reset.

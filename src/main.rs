@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Backup { file } => backup(&config, &file),
         Command::ResetAdminPassword { username } => reset_admin_password(config, &username),
         Command::GatewayConfig { location } => gateway_config(config, location),
+        Command::RotateOidcKey => rotate_oidc_key(config),
         Command::Gateway(args) => gateway(args),
         Command::ImportUsers {
             file,
@@ -66,6 +67,8 @@ fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("first start: created admin user \"admin\" with ONRAMP_ADMIN_PASSWORD");
     }
     actix_web::rt::System::new().block_on(async move {
+        // The first signing key is made before serving, off the async workers.
+        services::oidc::keys::ensure(&state).await?;
         let app = startup::Application::build(state)?;
         tracing::info!(%listen, port = app.port(), %public_url, "onramp is serving");
         app.run_until_stopped().await?;
@@ -126,6 +129,16 @@ fn reset_admin_password(config: Config, username: &str) -> anyhow::Result<()> {
     let password = services::bootstrap::reset_admin_password(&state, username)?;
     println!("New password for {username}: {password}");
     println!("Every session of {username} has been ended.");
+    Ok(())
+}
+
+fn rotate_oidc_key(config: Config) -> anyhow::Result<()> {
+    let state = startup::open_state(config, Arc::new(SystemClock))?;
+    let now = state.now().unix_timestamp();
+    let kid = services::oidc::keys::rotate_blocking(&state.db, &state.secrets, now)?;
+    let minutes = services::oidc::keys::PUBLISH_AHEAD / 60;
+    println!("New OpenID Connect signing key {kid}: published now, signs in {minutes} minutes.");
+    println!("The previous key stays published until the tokens it signed have expired.");
     Ok(())
 }
 

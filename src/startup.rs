@@ -39,6 +39,7 @@ pub fn open_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState
         limits: Arc::new(RateLimiter::default()),
         poll_limits: Arc::default(),
         mail_wake: Arc::new(tokio::sync::Notify::new()),
+        oidc_keys: Arc::default(),
     })
 }
 

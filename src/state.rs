@@ -30,6 +30,8 @@ pub struct AppState {
     pub instance_name: Arc<std::sync::RwLock<String>>,
     /// Wakes the mail worker when something was queued.
     pub mail_wake: Arc<tokio::sync::Notify>,
+    /// The OpenID Connect signing keys, parsed.
+    pub oidc_keys: Arc<crate::services::oidc::keys::KeyCache>,
 }
 
 impl std::fmt::Debug for AppState {

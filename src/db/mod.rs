@@ -10,6 +10,8 @@ pub mod imports;
 pub mod locations;
 pub mod mfa;
 pub mod migrate;
+pub mod oidc;
+pub mod oidc_tokens;
 pub mod outbox;
 pub mod password_resets;
 pub mod sessions;

@@ -2,6 +2,7 @@
 
 pub mod group;
 pub mod import;
+pub mod oidc;
 pub mod outbox;
 pub mod password;
 pub mod session;

@@ -462,6 +462,7 @@ pub async fn prune_sessions(state: &AppState) -> Result<usize, AppError> {
         .db
         .write(move |tx| {
             crate::db::token_cards::delete_expired(tx, now)?;
+            crate::db::oidc_tokens::delete_expired(tx, now)?;
             Ok(sessions::delete_stale(tx, now, idle_before)?)
         })
         .await

@@ -18,6 +18,7 @@ pub mod import;
 pub mod invitations;
 pub mod locations;
 pub mod mfa;
+pub mod oidc;
 pub mod outbox;
 pub mod password_reset;
 pub mod settings;

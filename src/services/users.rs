@@ -317,6 +317,8 @@ pub fn set_active_in_tx(
             tokens_revoked = crate::db::tokens::revoke_for_user(tx, id, now)?;
             crate::db::token_cards::delete_for_user(tx, id)?;
             sessions_ended = sessions::delete_for_user(tx, id)?;
+            // Apps signed in through onramp lose their refresh tokens at once.
+            crate::db::oidc_tokens::revoke_grants_of(tx, id, None, now)?;
         }
         let action = if active {
             "user.enabled"

@@ -54,6 +54,8 @@ pub fn account_page(
 pub struct MeView<'a> {
     /// The profile.
     pub me: &'a Me,
+    /// Apps the user signed in to with this account.
+    pub apps: &'a [crate::services::oidc::ConnectedApp],
     /// Which fields the user may edit.
     pub editable: Editable,
     /// Devices (the same overview the admin's page uses).
@@ -104,6 +106,7 @@ pub fn me_page(instance: &str, viewer: &Viewer, is_admin: bool, v: &MeView<'_>) 
                 }
             }
             (password_section(viewer, v.password_errors))
+            (connected_apps(viewer, v.apps))
             section class="card stack" aria-labelledby="mfa-title" {
                 h2 id="mfa-title" { "Two-factor sign-in" }
                 @if v.factors.any() {
@@ -152,6 +155,30 @@ fn profile_section(viewer: &Viewer, me: &Me, editable: Editable, errors: &[Field
                 }
             } @else {
                 p class="muted" { "Ask your administrator to change these." }
+            }
+        }
+    }
+}
+
+fn connected_apps(viewer: &Viewer, apps: &[crate::services::oidc::ConnectedApp]) -> Markup {
+    html! {
+        section id="apps" class="card stack" aria-labelledby="apps-title" {
+            h2 id="apps-title" { "Connected apps" }
+            @if apps.is_empty() {
+                p { "You have not signed in to other apps with this account." }
+            } @else {
+                p class="muted" { "Apps you allowed to sign you in. Disconnecting one signs you out of it; it asks again next time." }
+                ul {
+                    @for a in apps {
+                        li class="row" {
+                            span { (a.name) }
+                            form method="post" action=(format!("/me/apps/{}/disconnect", a.id)) {
+                                (csrf_field(&viewer.csrf_token))
+                                button type="submit" class="linklike" aria-label=(format!("Disconnect {}", a.name)) { "Disconnect" }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -16,6 +16,8 @@ pub enum Nav {
     Groups,
     /// WireGuard locations.
     Locations,
+    /// Apps that sign people in with onramp.
+    Apps,
     /// Instance settings.
     Settings,
     /// The mail outbox.
@@ -93,6 +95,7 @@ pub fn admin_page(
                             (Nav::Users, "/admin/users", "Users"),
                             (Nav::Groups, "/admin/groups", "Groups"),
                             (Nav::Locations, "/admin/locations", "Locations"),
+                            (Nav::Apps, "/admin/apps", "Apps"),
                             (Nav::Settings, "/admin/settings", "Settings"),
                             (Nav::Outbox, "/admin/outbox", "Outbox"),
                             (Nav::Audit, "/admin/audit", "Audit log"),

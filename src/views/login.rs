@@ -9,6 +9,7 @@ pub fn login_page(
     instance: &str,
     csrf: &str,
     username: &str,
+    next: &str,
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Markup {
@@ -22,6 +23,7 @@ pub fn login_page(
                 (flash_error(error))
                 form class="form stack" method="post" action="/login" {
                     (csrf_field(csrf))
+                    @if !next.is_empty() { input type="hidden" name="next" value=(next); }
                     (field(Input { autocomplete: "username", maxlength: 64, ..Input::new("username", "Username", username) }, &[]))
                     (field(Input { kind: "password", autocomplete: "current-password", maxlength: 1024, ..Input::new("password", "Password", "") }, &[]))
                     div class="actions" { button type="submit" class="button-primary" { "Log in" } }
@@ -37,6 +39,7 @@ pub fn login_page(
 pub fn code_page(
     instance: &str,
     csrf: &str,
+    next: &str,
     totp: bool,
     email: bool,
     error: Option<&str>,
@@ -57,12 +60,14 @@ pub fn code_page(
                 (flash_error(error))
                 form class="form stack" method="post" action="/login/code" {
                     (csrf_field(csrf))
+                    @if !next.is_empty() { input type="hidden" name="next" value=(next); }
                     (field(Input { autocomplete: "one-time-code", maxlength: 64, hint: Some(hint), ..Input::new("code", "Code", "") }, &[]))
                     div class="actions" { button type="submit" class="button-primary" { "Sign in" } }
                 }
                 @if email {
                     form method="post" action="/login/code/email" {
                         (csrf_field(csrf))
+                        @if !next.is_empty() { input type="hidden" name="next" value=(next); }
                         button type="submit" class="button-secondary" { "Email me a code" }
                     }
                 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod api_tokens;
+pub mod apps;
 pub mod audit;
 pub mod bulk;
 pub mod components;
@@ -15,6 +16,7 @@ pub mod invitations;
 pub mod layout;
 pub mod locations;
 pub mod login;
+pub mod oidc;
 pub mod outbox;
 pub mod reset;
 pub mod settings;

@@ -81,9 +81,11 @@ async fn render(
     let editable = svc::editable_for(state, session.user_id).await?;
     let overview = devices_svc::overview(state, session.user_id).await?;
     let factors = mfa::factors(state, session.user_id).await?;
+    let apps = crate::services::oidc::connected_apps(state, session.user_id).await?;
     let instance = instance_name(state).await?;
     let v = view::MeView {
         me: &me,
+        apps: &apps,
         editable,
         overview: &overview,
         factors,

@@ -9,6 +9,7 @@ use super::session::{
 };
 use super::{html, see_other};
 use crate::crypto::constant_time_eq;
+use crate::domain::oidc::safe_next;
 use crate::error::AppError;
 use crate::services::auth::{self, CodeError, LoginError, LoginStep, UserSession};
 use crate::services::bootstrap::instance_name;
@@ -25,21 +26,71 @@ pub struct LoginForm {
     csrf_token: String,
     username: String,
     password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to continue after logging in (`?next=`).
+#[derive(Debug, Default, Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// The safe `next` path, or where the user starts.
+fn continue_to(next: &str, is_admin: bool) -> String {
+    safe_next(next).map_or_else(|| landing(is_admin).to_owned(), str::to_owned)
+}
+
+/// Where a finished login goes: a redirect to where the user starts, or, with a `next`, a page
+/// that continues there. Browsers check a form's whole redirect chain against the CSP's
+/// `form-action 'self'`, so a sign-in for another app must leave the form's chain before
+/// onramp sends the browser to that app.
+async fn finished(state: &AppState, next: &str, is_admin: bool) -> Result<HttpResponse, AppError> {
+    Ok(match safe_next(next) {
+        Some(n) => html(
+            StatusCode::OK,
+            crate::views::oidc::continue_page(&instance_name(state).await?, n),
+        ),
+        None => see_other(landing(is_admin)),
+    })
+}
+
+/// The code step's address, carrying a safe `next`.
+fn code_path(next: &str) -> String {
+    match safe_next(next) {
+        Some(n) => format!(
+            "/login/code?{}",
+            serde_urlencoded::to_string([("next", n)]).unwrap_or_default()
+        ),
+        None => "/login/code".to_owned(),
+    }
 }
 
 /// Shows the login form (or goes to the users list when already logged in).
 pub async fn show_login(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
     if let Some(c) = req.cookie(session_cookie_name(https)) {
         if let Some(s) = auth::authenticate(&state, c.value()).await? {
-            return Ok(see_other(landing(s.is_admin)));
+            return Ok(see_other(&continue_to(&query.next, s.is_admin)));
         }
     }
     let notice = flash::take(&req).map(|(_, m)| m);
-    render_login(&req, &state, StatusCode::OK, "", None, notice.as_deref()).await
+    let next = safe_next(&query.next).unwrap_or_default();
+    render_login(
+        &req,
+        &state,
+        StatusCode::OK,
+        "",
+        next,
+        None,
+        notice.as_deref(),
+    )
+    .await
 }
 
 async fn render_login(
@@ -47,6 +98,7 @@ async fn render_login(
     state: &AppState,
     status: StatusCode,
     username: &str,
+    next: &str,
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Result<HttpResponse, AppError> {
@@ -56,7 +108,7 @@ async fn render_login(
     let instance = instance_name(state).await?;
     let mut res = html(
         status,
-        login_page(&instance, &token, username, error, notice),
+        login_page(&instance, &token, username, next, error, notice),
     );
     res.add_cookie(&cookie(name, token, https))
         .map_err(AppError::internal)?;
@@ -82,6 +134,7 @@ pub async fn submit_login(
             &state,
             StatusCode::FORBIDDEN,
             &form.username,
+            &form.next,
             Some(message),
             None,
         )
@@ -90,23 +143,23 @@ pub async fn submit_login(
     let who = actor(&req, &state, None);
     match auth::login(&state, &who, &form.username, &form.password).await {
         Ok(step) => {
-            let (session, to) = match step {
+            let (session, mut res) = match step {
                 LoginStep::Done(s) => {
                     tracing::info!(username = %s.username, "logged in");
-                    let to = landing(s.is_admin);
-                    (s, to)
+                    let res = finished(&state, &form.next, s.is_admin).await?;
+                    (s, res)
                 }
-                LoginStep::SecondFactor(s) => (s, "/login/code"),
+                LoginStep::SecondFactor(s) => (s, see_other(&code_path(&form.next))),
             };
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, to))
-                .cookie(cookie(
-                    session_cookie_name(https),
-                    session.cookie_value,
-                    https,
-                ))
-                .cookie(removal(login_csrf_cookie_name(https), https))
-                .finish())
+            res.add_cookie(&cookie(
+                session_cookie_name(https),
+                session.cookie_value,
+                https,
+            ))
+            .map_err(AppError::internal)?;
+            res.add_cookie(&removal(login_csrf_cookie_name(https), https))
+                .map_err(AppError::internal)?;
+            Ok(res)
         }
         Err(LoginError::BadCredentials) => {
             render_login(
@@ -114,6 +167,7 @@ pub async fn submit_login(
                 &state,
                 StatusCode::UNAUTHORIZED,
                 &form.username,
+                &form.next,
                 Some(auth::BAD_CREDENTIALS),
                 None,
             )
@@ -125,6 +179,7 @@ pub async fn submit_login(
                 &state,
                 StatusCode::TOO_MANY_REQUESTS,
                 &form.username,
+                &form.next,
                 Some(&e.to_string()),
                 None,
             )
@@ -178,6 +233,8 @@ pub struct CodeForm {
     csrf_token: String,
     #[serde(default)]
     code: String,
+    #[serde(default)]
+    next: String,
 }
 
 async fn pending(
@@ -193,6 +250,7 @@ async fn pending(
 async fn render_code(
     state: &AppState,
     p: &auth::PendingLogin,
+    next: &str,
     status: StatusCode,
     error: Option<&str>,
     notice: Option<&str>,
@@ -203,6 +261,7 @@ async fn render_code(
         code_page(
             &instance,
             &p.csrf_token,
+            safe_next(next).unwrap_or_default(),
             p.factors.totp,
             p.factors.email,
             error,
@@ -215,6 +274,7 @@ async fn render_code(
 pub async fn show_code(
     req: HttpRequest,
     state: web::Data<AppState>,
+    query: web::Query<NextQuery>,
 ) -> Result<HttpResponse, AppError> {
     let Some(p) = pending(&req, &state).await? else {
         return Ok(flash::redirect_with(
@@ -224,7 +284,7 @@ pub async fn show_code(
             state.config.is_https(),
         ));
     };
-    render_code(&state, &p, StatusCode::OK, None, None).await
+    render_code(&state, &p, &query.next, StatusCode::OK, None, None).await
 }
 
 /// Checks the code and signs the user in.
@@ -248,6 +308,7 @@ pub async fn submit_code(
         return render_code(
             &state,
             &p,
+            &form.next,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(msg),
             None,
@@ -256,18 +317,21 @@ pub async fn submit_code(
     }
     let who = actor(&req, &state, None);
     match auth::finish_login(&state, &who, &p, &form.code).await {
-        Ok(session) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, landing(session.is_admin)))
-            .cookie(cookie(
+        Ok(session) => {
+            let mut res = finished(&state, &form.next, session.is_admin).await?;
+            res.add_cookie(&cookie(
                 session_cookie_name(https),
                 session.cookie_value,
                 https,
             ))
-            .finish()),
+            .map_err(AppError::internal)?;
+            Ok(res)
+        }
         Err(e @ CodeError::Wrong) => {
             render_code(
                 &state,
                 &p,
+                &form.next,
                 StatusCode::UNAUTHORIZED,
                 Some(&e.to_string()),
                 None,
@@ -278,6 +342,7 @@ pub async fn submit_code(
             let mut res = render_code(
                 &state,
                 &p,
+                &form.next,
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(&e.to_string()),
                 None,
@@ -312,6 +377,7 @@ pub async fn submit_email_code(
             render_code(
                 &state,
                 &p,
+                &form.next,
                 StatusCode::OK,
                 None,
                 Some("A code is on its way to your email. It works for 10 minutes."),
@@ -320,7 +386,15 @@ pub async fn submit_email_code(
         }
         Err(secs) => {
             let msg = format!("Too many codes asked for. Try again in {secs} seconds.");
-            render_code(&state, &p, StatusCode::TOO_MANY_REQUESTS, Some(&msg), None).await
+            render_code(
+                &state,
+                &p,
+                &form.next,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&msg),
+                None,
+            )
+            .await
         }
     }
 }

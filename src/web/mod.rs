@@ -5,6 +5,7 @@ mod account;
 mod admin_api;
 mod api;
 mod api_tokens;
+mod apps;
 mod assets;
 mod audit;
 mod auth;
@@ -21,6 +22,7 @@ mod invitations;
 mod locations;
 mod mfa;
 mod middleware;
+mod oidc;
 mod outbox;
 pub mod request;
 mod reset;
@@ -76,6 +78,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/api/docs/openapi.json",
         web::get().to(admin_api::show_openapi),
     )
+    .configure(oidc::configure)
+    .configure(apps::configure)
     .service(api::scope())
     .service(gateway::scope())
     .route(

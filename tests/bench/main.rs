@@ -23,6 +23,11 @@ const POLLING_TOKEN: &str = "benchpollingtokenbenchpollingtok";
 /// Devices on Site 0 besides user000000's, for the gateway's full sync.
 const GATEWAY_PEERS: usize = 10_000;
 const GATEWAY_TOKEN: &str = "benchgatewaytokenbenchgatewaytok";
+/// Authorization codes waiting for the token endpoint, one per request.
+const OIDC_CODES: usize = 100_000;
+const OIDC_CLIENT: &str = "benchclient";
+const OIDC_SECRET: &str = "benchsecretbenchsecretbenchsecretbenchsecr";
+const OIDC_REDIRECT: &str = "https://app.example.com/cb";
 const FIRST: [&str; 10] = [
     "Jan", "Anna", "Piotr", "Maria", "Tomasz", "Ewa", "Paweł", "Zofia", "Adam", "Ola",
 ];
@@ -172,11 +177,53 @@ fn seed(db: &Path, cookies: &Path) {
         .expect("session");
         writeln!(out, "{cookie}").expect("write");
     }
+    seed_oidc(&tx, &state);
     tx.commit().expect("commit");
     // No ANALYZE: onramp never runs it, and with statistics (STAT4) SQLite re-plans any
     // statement whose plan a bound value could change.
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
         .expect("checkpoint");
+}
+
+/// An app, its signing key (so the cold start makes none), and [`OIDC_CODES`] codes of
+/// user000000, `benchcode{i}`.
+fn seed_oidc(tx: &rusqlite::Transaction<'_>, state: &onramp::state::AppState) {
+    use onramp::db::{oidc, oidc_tokens};
+    let key = onramp::services::oidc::keys::generate(&state.secrets, 0).expect("key");
+    oidc::insert_key(tx, &key, 0).expect("key row");
+    let client = oidc::ClientRow {
+        id: 0,
+        client_id: OIDC_CLIENT.into(),
+        name: "Bench".into(),
+        kind: onramp::domain::oidc::ClientKind::Confidential,
+        secret_hash: Some(sha256_hex(OIDC_SECRET)),
+        redirect_uris: vec![OIDC_REDIRECT.into()],
+        post_logout_redirect_uris: vec![],
+        require_mfa: false,
+        is_enabled: true,
+    };
+    let client = oidc::insert_client(tx, &client, 0).expect("client");
+    for i in 0..OIDC_CODES {
+        let code = oidc_tokens::CodeRow {
+            grant: oidc_tokens::GrantRow {
+                id: 0,
+                client,
+                user_id: 2,
+                scope: "openid profile email".into(),
+                auth_time: 0,
+                mfa: false,
+                revoked_at: None,
+            },
+            redirect_uri: OIDC_REDIRECT.into(),
+            nonce: Some("n".into()),
+            code_challenge: None,
+            expires_at: 4_000_000_000,
+            used_at: None,
+        };
+        let grant = oidc_tokens::insert_grant(tx, &code.grant, 0).expect("grant");
+        oidc_tokens::insert_code(tx, &sha256_hex(&format!("benchcode{i}")), grant, &code)
+            .expect("code");
+    }
 }
 
 fn rss_kib(pid: u32, field: &str) -> u64 {
@@ -481,6 +528,38 @@ async fn team_onboarding(bin: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Every request exchanges the next unused code (`client_secret_basic`).
+fn write_token_script(dir: &Path) -> std::path::PathBuf {
+    use base64::Engine as _;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{OIDC_CLIENT}:{OIDC_SECRET}"));
+    let path = dir.join("token.lua");
+    std::fs::write(
+        &path,
+        format!(
+            r#"local counter = 0
+local threads = {{}}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  counter = tid
+end
+function request()
+  counter = counter + 2
+  return wrk.format("POST", "/oidc/token", {{
+    ["Authorization"] = "Basic {basic}",
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }}, "grant_type=authorization_code&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&code=benchcode" .. counter)
+end
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
 #[tokio::main]
 async fn main() {
     let bin = std::env::var("ONRAMP_BIN").unwrap_or_else(|_| "target/release/onramp".into());
@@ -666,6 +745,35 @@ async fn main() {
             "",
             false,
             Some(&poll_lua),
+            32,
+            seconds,
+        ),
+    );
+
+    for path in ["/.well-known/openid-configuration", "/oidc/jwks"] {
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        let cache = res
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            cache.starts_with("public, max-age="),
+            "{path} is cacheable: {cache}"
+        );
+        run(
+            &format!("GET {path} (Cache-Control: {cache})"),
+            &mut wrk_command(&format!("{base}{path}"), "", false, None, 32, seconds),
+        );
+    }
+    let token_lua = write_token_script(dir.path());
+    run(
+        "POST /oidc/token (code exchange, RS256 ID token)",
+        &mut wrk_command(
+            &format!("{base}/oidc/token"),
+            "",
+            false,
+            Some(&token_lua),
             32,
             seconds,
         ),

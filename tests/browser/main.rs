@@ -10,6 +10,7 @@ mod audit;
 mod devices;
 mod enrollment;
 mod layout;
+mod oidc;
 mod pages;
 mod support;
 mod team;

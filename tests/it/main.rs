@@ -25,6 +25,7 @@ mod import;
 mod invitations;
 mod locations;
 mod mail;
+mod oidc;
 mod settings;
 mod setup;
 mod smtp_server;
