@@ -77,15 +77,25 @@ impl TestApp {
         let mut config = Config::for_tests(dir.path().join("onramp.db"));
         config.admin_password = Some(onramp::config::Secret::new(ADMIN_PASSWORD));
         tweak(&mut config);
-        // The port is only known after binding; bind first, then fix the public URL.
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe port");
-        let port = probe.local_addr().expect("addr").port();
-        drop(probe);
-        config.listen = format!("127.0.0.1:{port}").parse().expect("listen");
-        config.public_url = format!("http://127.0.0.1:{port}");
+        // The port is only known after binding; bind first, then fix the public URL. Another
+        // test may take the port between the probe and the server's bind, so a taken port
+        // means trying another.
         let clock = FakeClock::new(datetime!(2026-11-24 09:00 UTC));
-        let (state, _) = startup::build_state(config, Arc::new(clock.clone())).expect("state");
-        let app = Application::build(state.clone()).expect("build");
+        let mut attempts = 0;
+        let (state, app, port) = loop {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe port");
+            let port = probe.local_addr().expect("addr").port();
+            drop(probe);
+            let mut config = config.clone();
+            config.listen = format!("127.0.0.1:{port}").parse().expect("listen");
+            config.public_url = format!("http://127.0.0.1:{port}");
+            let (state, _) = startup::build_state(config, Arc::new(clock.clone())).expect("state");
+            match Application::build(state.clone()) {
+                Ok(app) => break (state, app, port),
+                Err(e) if attempts < 5 && e.to_string().contains("in use") => attempts += 1,
+                Err(e) => panic!("build: {e:?}"),
+            }
+        };
         tokio::spawn(app.run_until_stopped());
         Self {
             address: format!("http://127.0.0.1:{port}"),
