@@ -158,8 +158,8 @@ pub async fn update_profile(
     state
         .db
         .write(move |tx| {
-            if let Some(owner) = users::email_owner(tx, profile.email.as_str(), user_id)? {
-                let _ = owner;
+            // Unlike the admin's form, the message does not name the other account.
+            if users::email_owner(tx, profile.email.as_str(), user_id)?.is_some() {
                 return Err(AppError::field(
                     "email",
                     "Another account uses this email address.",

@@ -4,11 +4,10 @@
 use super::flash::{self, Kind};
 use super::request::actor;
 use super::session::{
-    cookie, login_csrf_cookie_name, removal, session_cookie_name, user_post, verify_csrf,
-    verify_origin,
+    cookie, login_csrf_cookie_name, pre_session_form_ok, removal, session_cookie_name, user_post,
+    verify_csrf,
 };
 use super::{html, see_other};
-use crate::crypto::constant_time_eq;
 use crate::domain::oidc::safe_next;
 use crate::error::AppError;
 use crate::services::auth::{self, CodeError, LoginError, LoginStep, UserSession};
@@ -123,11 +122,7 @@ pub async fn submit_login(
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
-    verify_origin(&req, &state)?;
-    let expected = req
-        .cookie(login_csrf_cookie_name(https))
-        .map(|c| c.value().to_owned());
-    if !expected.is_some_and(|e| constant_time_eq(&e, &form.csrf_token)) {
+    if !pre_session_form_ok(&req, &state, &form.csrf_token)? {
         let message = "Your login form expired. Please try again.";
         return render_login(
             &req,

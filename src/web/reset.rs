@@ -4,9 +4,10 @@
 
 use super::flash::{self, Kind};
 use super::request::actor;
-use super::session::{cookie, login_csrf_cookie_name, removal, verify_csrf, verify_origin};
+use super::session::{
+    cookie, login_csrf_cookie_name, pre_session_form_ok, removal, verify_csrf, verify_origin,
+};
 use super::{html, see_other};
-use crate::crypto::constant_time_eq;
 use crate::error::AppError;
 use crate::mail::templates::duration_words;
 use crate::services::bootstrap::instance_name;
@@ -73,11 +74,7 @@ pub async fn submit_request(
     form: web::Form<RequestForm>,
 ) -> Result<HttpResponse, AppError> {
     let https = state.config.is_https();
-    verify_origin(&req, &state)?;
-    let expected = req
-        .cookie(login_csrf_cookie_name(https))
-        .map(|c| c.value().to_owned());
-    if !expected.is_some_and(|e| constant_time_eq(&e, &form.csrf_token)) {
+    if !pre_session_form_ok(&req, &state, &form.csrf_token)? {
         let msg = "This form expired. Please try again.";
         return render_request(
             &req,

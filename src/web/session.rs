@@ -39,6 +39,21 @@ pub fn pre_session_token(req: &HttpRequest, https: bool) -> String {
         .unwrap_or_else(|| crate::crypto::random_alphanumeric(43))
 }
 
+/// Checks a form posted before any session (login, password reset request): same-origin
+/// (an error), then its token against the [`login_csrf_cookie_name`] cookie (`false` when
+/// the form expired, so the caller can show it again with a message).
+pub fn pre_session_form_ok(
+    req: &HttpRequest,
+    state: &AppState,
+    form_token: &str,
+) -> Result<bool, AppError> {
+    verify_origin(req, state)?;
+    let expected = req
+        .cookie(login_csrf_cookie_name(state.config.is_https()))
+        .map(|c| c.value().to_owned());
+    Ok(expected.is_some_and(|e| constant_time_eq(&e, form_token)))
+}
+
 /// Name of the one-shot notice cookie shown after a redirect.
 pub const FLASH_COOKIE: &str = "onramp_flash";
 
