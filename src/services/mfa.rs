@@ -164,38 +164,46 @@ pub struct TotpSetup {
 pub async fn start_totp(state: &AppState, user_id: i64) -> Result<TotpSetup, AppError> {
     let secret = totp::new_secret();
     let sealed = state.secrets.seal(&secret)?;
-    let instance = super::bootstrap::instance_name(state).await?;
     let username = state
         .db
         .write(move |tx| {
             repo::set_pending(tx, user_id, &sealed)?;
-            Ok(users::get(tx, user_id)?
-                .map(|u| u.username)
-                .unwrap_or_default())
+            username_of(tx, user_id)
         })
         .await?;
-    let uri = totp::otpauth_uri(&secret, &instance, &username)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("cannot build the otpauth URI")))?;
-    Ok(TotpSetup { secret, uri })
+    totp_setup(state, secret, &username).await
 }
 
 /// The set-up in progress, if any (to show the same QR code again after a wrong code).
 pub async fn pending_totp(state: &AppState, user_id: i64) -> Result<Option<TotpSetup>, AppError> {
-    let row = state.db.read(move |c| Ok(repo::totp(c, user_id)?)).await?;
+    let (row, username) = state
+        .db
+        .read(move |c| Ok((repo::totp(c, user_id)?, username_of(c, user_id)?)))
+        .await?;
     let Some(sealed) = row.and_then(|r| r.pending_secret) else {
         return Ok(None);
     };
     let secret = state.secrets.open(&sealed)?;
+    totp_setup(state, secret, &username).await.map(Some)
+}
+
+/// The secret with the `otpauth://` URI an app scans: issuer the instance, account the user.
+async fn totp_setup(
+    state: &AppState,
+    secret: String,
+    username: &str,
+) -> Result<TotpSetup, AppError> {
     let instance = super::bootstrap::instance_name(state).await?;
-    let username = state
-        .db
-        .read(move |c| {
-            Ok(users::get(c, user_id)?
-                .map(|u| u.username)
-                .unwrap_or_default())
-        })
-        .await?;
-    Ok(totp::otpauth_uri(&secret, &instance, &username).map(|uri| TotpSetup { secret, uri }))
+    let uri = totp::otpauth_uri(&secret, &instance, username)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("cannot build the otpauth URI")))?;
+    Ok(TotpSetup { secret, uri })
+}
+
+/// A user's username for the audit log (empty if the user is gone).
+fn username_of(c: &Connection, user_id: i64) -> Result<String, AppError> {
+    Ok(users::get(c, user_id)?
+        .map(|u| u.username)
+        .unwrap_or_default())
 }
 
 /// Why setting up a factor failed.
@@ -245,9 +253,7 @@ pub async fn confirm_totp(
             };
             repo::enable_pending(tx, user_id, now, step)?;
             let codes = store_new_recovery_codes(tx, user_id)?;
-            let name = users::get(tx, user_id)?
-                .map(|u| u.username)
-                .unwrap_or_default();
+            let name = username_of(tx, user_id)?;
             audit::insert(tx, &actor.event(now, "mfa.totp_enabled", Some(&name)))?;
             Ok(Ok(codes))
         })
@@ -266,9 +272,7 @@ pub async fn regenerate_recovery_codes(
         .db
         .write(move |tx| {
             let codes = store_new_recovery_codes(tx, user_id)?;
-            let name = users::get(tx, user_id)?
-                .map(|u| u.username)
-                .unwrap_or_default();
+            let name = username_of(tx, user_id)?;
             audit::insert(
                 tx,
                 &actor.event(now, "mfa.recovery_codes_renewed", Some(&name)),
@@ -384,9 +388,7 @@ fn enable_email(
     }
     repo::delete_email_code(tx, user_id)?;
     repo::set_email_enabled(tx, user_id, Some(now))?;
-    let name = users::get(tx, user_id)?
-        .map(|u| u.username)
-        .unwrap_or_default();
+    let name = username_of(tx, user_id)?;
     audit::insert(tx, &actor.event(now, "mfa.email_enabled", Some(&name)))?;
     Ok(true)
 }
