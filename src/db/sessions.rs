@@ -168,6 +168,30 @@ pub fn delete_for_token(conn: &Connection, token_id: i64) -> rusqlite::Result<us
     conn.execute("DELETE FROM session WHERE token_id = ?1", [token_id])
 }
 
+/// Keeps the phone typed in the wizard until the enrollment completes.
+pub fn set_pending_phone(
+    conn: &Connection,
+    id_hash: &str,
+    phone: Option<&str>,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE session SET pending_phone = ?2 WHERE id_hash = ?1",
+        params![id_hash, phone],
+    )
+}
+
+/// Keeps the hash of the password chosen in the wizard until the enrollment completes.
+pub fn set_pending_password_hash(
+    conn: &Connection,
+    id_hash: &str,
+    hash: &str,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "UPDATE session SET pending_password_hash = ?2 WHERE id_hash = ?1",
+        params![id_hash, hash],
+    )
+}
+
 /// Ties a session to the token that opened it.
 pub fn set_token(conn: &Connection, id_hash: &str, token_id: i64) -> rusqlite::Result<()> {
     conn.execute(

@@ -508,14 +508,8 @@ async fn keep_and_advance(
         .db
         .write(move |tx| {
             match value {
-                Pending::Phone(phone) => tx.execute(
-                    "UPDATE session SET pending_phone = ?2 WHERE id_hash = ?1",
-                    params![h, phone],
-                )?,
-                Pending::PasswordHash(hash) => tx.execute(
-                    "UPDATE session SET pending_password_hash = ?2 WHERE id_hash = ?1",
-                    params![h, hash],
-                )?,
+                Pending::Phone(phone) => sessions::set_pending_phone(tx, &h, phone.as_deref())?,
+                Pending::PasswordHash(hash) => sessions::set_pending_password_hash(tx, &h, &hash)?,
             };
             set_step(tx, &h, to, from, &user, now)
         })
