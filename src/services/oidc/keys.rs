@@ -8,7 +8,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
 use serde::de::DeserializeOwned;
@@ -22,13 +23,14 @@ pub const JWKS_MAX_AGE: i64 = 5 * 60;
 /// How often the server rereads the keys (the CLI may rotate them from another process).
 const RELOAD_EVERY: i64 = 60;
 
-/// A key ready to use.
+/// A key ready to use. The private key is parsed (and checked) once here, not per signature:
+/// parsing costs more than signing.
 struct Loaded {
     kid: String,
     active_from: i64,
     n: String,
     e: String,
-    signing: Arc<EncodingKey>,
+    signing: Arc<RsaKeyPair>,
 }
 
 /// Parsed keys, reread every [`RELOAD_EVERY`] seconds.
@@ -146,7 +148,9 @@ async fn loaded(state: &AppState) -> Result<Arc<Vec<Loaded>>, AppError> {
                 active_from: r.active_from,
                 n: r.n.clone(),
                 e: r.e.clone(),
-                signing: Arc::new(EncodingKey::from_rsa_der(&der)),
+                signing: Arc::new(RsaKeyPair::from_der(&der).map_err(|e| {
+                    AppError::internal(anyhow::anyhow!("signing key {}: {e}", r.kid))
+                })?),
             });
         }
         Ok(out)
@@ -186,13 +190,30 @@ pub async fn sign<T: Serialize + Send + 'static>(
         .find(|k| k.active_from <= now)
         .or_else(|| keys.first())
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("no signing key")))?;
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
-    let signing = key.signing.clone();
-    tokio::task::spawn_blocking(move || jsonwebtoken::encode(&header, &claims, &signing))
+    let (kid, signing) = (key.kid.clone(), key.signing.clone());
+    tokio::task::spawn_blocking(move || encode(&kid, &claims, &signing))
         .await
         .map_err(AppError::internal)?
-        .map_err(AppError::internal)
+}
+
+/// A compact JWS (RFC 7515): `base64url(header).base64url(claims).base64url(signature)`,
+/// RS256 (RSASSA-PKCS1-v1_5 with SHA-256), the header naming the key by `kid`.
+fn encode<T: Serialize>(kid: &str, claims: &T, key: &RsaKeyPair) -> Result<String, AppError> {
+    let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": kid});
+    let mut jws = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(AppError::internal)?);
+    jws.push('.');
+    jws.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(AppError::internal)?));
+    let mut signature = vec![0; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        jws.as_bytes(),
+        &mut signature,
+    )
+    .map_err(|_| AppError::internal(anyhow::anyhow!("RS256 signing failed")))?;
+    jws.push('.');
+    jws.push_str(&URL_SAFE_NO_PAD.encode(signature));
+    Ok(jws)
 }
 
 /// Checks a token onramp signed (any published key), ignoring its expiry; `None` when it is
@@ -219,4 +240,37 @@ pub async fn verify_ignoring_expiry<T: DeserializeOwned>(
     Ok(jsonwebtoken::decode::<T>(token, &decoding, &v)
         .ok()
         .map(|d| d.claims))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_signed_here_verify_against_the_published_key() {
+        let secrets = crate::crypto::SecretBox::ephemeral();
+        let row = generate(&secrets, 0).unwrap();
+        let der = STANDARD
+            .decode(secrets.open(&row.private_key).unwrap())
+            .unwrap();
+        let key = RsaKeyPair::from_der(&der).unwrap();
+        let claims = serde_json::json!({"sub": "42", "name": "Łukasz"});
+        let jws = encode(&row.kid, &claims, &key).unwrap();
+        let header = jsonwebtoken::decode_header(&jws).unwrap();
+        assert_eq!(header.alg, Algorithm::RS256);
+        assert_eq!(header.kid.as_deref(), Some(row.kid.as_str()));
+        let decoding = DecodingKey::from_rsa_components(&row.n, &row.e).unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.validate_exp = false;
+        v.required_spec_claims.clear();
+        let got = jsonwebtoken::decode::<serde_json::Value>(&jws, &decoding, &v).unwrap();
+        assert_eq!(got.claims, claims);
+        // One changed byte of the claims breaks the signature.
+        let mut parts: Vec<&str> = jws.split('.').collect();
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"sub":"43","name":"Lukasz"}"#);
+        parts[1] = &forged;
+        assert!(
+            jsonwebtoken::decode::<serde_json::Value>(&parts.join("."), &decoding, &v).is_err()
+        );
+    }
 }
