@@ -26,35 +26,10 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// Hashes and verifies passwords with argon2id (m=19456 KiB, t=2, p=1) on the blocking
-/// pool, at most one per core at a time so a burst cannot exhaust memory. The 19 MiB of
-/// working memory each hash needs is kept and reused: allocating it afresh on whichever
-/// blocking thread runs the job leaves a stranded copy in every thread's malloc arena.
+/// pool, at most one per core at a time so a burst cannot exhaust memory.
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     permits: Arc<Semaphore>,
-    memory: Arc<MemoryPool>,
-}
-
-/// Argon2 working memory waiting to be reused.
-#[derive(Debug, Default)]
-pub struct MemoryPool {
-    free: std::sync::Mutex<Vec<Vec<argon2::Block>>>,
-}
-
-impl MemoryPool {
-    fn with<T>(&self, blocks: usize, f: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
-        let reused = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut memory = match reused {
-            Some(m) if m.len() == blocks => m,
-            _ => vec![argon2::Block::default(); blocks],
-        };
-        let result = f(&mut memory);
-        self.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(memory);
-        result
-    }
 }
 
 impl Default for PasswordHasher {
@@ -62,9 +37,24 @@ impl Default for PasswordHasher {
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
             permits: Arc::new(Semaphore::new(cores)),
-            memory: Arc::new(MemoryPool::default()),
         }
     }
+}
+
+/// Blocks reserved for argon2's working memory: one more than 32 MiB of 1 KiB blocks.
+const ALWAYS_MAPPED_BLOCKS: usize = 32 * 1024 + 1;
+
+/// Runs `f` with `blocks` KiB of argon2 working memory that goes back to the operating
+/// system as soon as `f` returns, so an idle server does not keep 19 MiB per core.
+///
+/// glibc's malloc maps large allocations on their own, but each freed mapping raises its
+/// threshold (up to 32 MiB), after which the same size comes from a heap arena that never
+/// shrinks: one stranded copy per blocking thread. A reservation above 32 MiB is always a
+/// mapping of its own, unmapped by `free`; only the pages argon2 writes become resident.
+fn with_memory<T>(blocks: usize, f: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
+    let mut memory = Vec::with_capacity(blocks.max(ALWAYS_MAPPED_BLOCKS));
+    memory.resize(blocks, argon2::Block::default());
+    f(&mut memory)
 }
 
 fn argon2() -> Argon2<'static> {
@@ -80,17 +70,17 @@ fn dummy_hash() -> &'static str {
 
 /// Hashes a password on the calling thread.
 pub fn hash_blocking(password: &str) -> Result<String, AppError> {
-    hash_with(&MemoryPool::default(), password)
+    hash_with(password)
 }
 
-fn hash_with(pool: &MemoryPool, password: &str) -> Result<String, AppError> {
+fn hash_with(password: &str) -> Result<String, AppError> {
     use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
     use base64::Engine;
     let salt: [u8; 16] = rand::random();
     let mut out = [0u8; 32];
     let a = argon2();
     let params = a.params().clone();
-    pool.with(params.block_count(), |memory| {
+    with_memory(params.block_count(), |memory| {
         a.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, memory)
     })
     .map_err(|e| AppError::internal(anyhow::anyhow!("argon2 hash: {e}")))?;
@@ -104,7 +94,7 @@ fn hash_with(pool: &MemoryPool, password: &str) -> Result<String, AppError> {
     ))
 }
 
-fn verify_with(pool: &MemoryPool, password: &str, hash: Option<&str>) -> bool {
+fn verify_with(password: &str, hash: Option<&str>) -> bool {
     let stored = hash.unwrap_or_else(|| dummy_hash());
     let check = || -> Option<bool> {
         let parsed = PasswordHash::new(stored).ok()?;
@@ -116,7 +106,7 @@ fn verify_with(pool: &MemoryPool, password: &str, hash: Option<&str>) -> bool {
         let expected = parsed.hash?;
         let mut out = vec![0u8; expected.len()];
         let a = Argon2::new(algorithm, version, params.clone());
-        pool.with(params.block_count(), |memory| {
+        with_memory(params.block_count(), |memory| {
             a.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory)
         })
         .ok()?;
@@ -134,8 +124,7 @@ impl PasswordHasher {
     /// Hashes a password off the async workers.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        let pool = self.memory.clone();
-        tokio::task::spawn_blocking(move || hash_with(&pool, &password))
+        tokio::task::spawn_blocking(move || hash_with(&password))
             .await
             .map_err(AppError::internal)?
     }
@@ -143,8 +132,7 @@ impl PasswordHasher {
     /// Checks a password against a stored hash; with `None` it spends the same time and fails.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        let pool = self.memory.clone();
-        tokio::task::spawn_blocking(move || verify_with(&pool, &password, hash.as_deref()))
+        tokio::task::spawn_blocking(move || verify_with(&password, hash.as_deref()))
             .await
             .map_err(AppError::internal)
     }
@@ -247,10 +235,9 @@ mod tests {
     fn hashes_are_argon2id_with_owasp_parameters() {
         let h = hash_blocking("correct horse battery staple").unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        let pool = MemoryPool::default();
-        assert!(verify_with(&pool, "correct horse battery staple", Some(&h)));
-        assert!(!verify_with(&pool, "wrong", Some(&h)));
-        assert!(!verify_with(&pool, "anything", None));
+        assert!(verify_with("correct horse battery staple", Some(&h)));
+        assert!(!verify_with("wrong", Some(&h)));
+        assert!(!verify_with("anything", None));
         // The PHC strings are the standard ones, both ways.
         use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _, SaltString};
         let parsed = PasswordHash::new(&h).unwrap();
@@ -262,7 +249,7 @@ mod tests {
             .hash_password(b"plum orbit", &salt)
             .unwrap()
             .to_string();
-        assert!(verify_with(&pool, "plum orbit", Some(&theirs)));
+        assert!(verify_with("plum orbit", Some(&theirs)));
     }
 
     #[test]
