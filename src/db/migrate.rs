@@ -76,4 +76,50 @@ mod tests {
         assert_eq!(versions.len(), all.len());
         assert_eq!(versions[0], 1);
     }
+
+    /// Every foreign key's column leads an index (or the primary key): SQLite looks up the
+    /// children of a deleted parent by it, and without one each delete reads the whole
+    /// child table.
+    #[test]
+    fn every_foreign_key_is_indexed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        let strings = |sql: &str, arg: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([arg], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        let tables = strings(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'
+             AND name NOT LIKE 'sqlite_%' AND name != ?1",
+            "",
+        );
+        let mut missing = Vec::new();
+        for table in &tables {
+            let leading: Vec<String> = strings(
+                "SELECT (SELECT name FROM pragma_index_info(il.name) WHERE seqno = 0)
+                 FROM pragma_index_list(?1) AS il",
+                table,
+            );
+            let rowid_alias = strings(
+                "SELECT name FROM pragma_table_info(?1) WHERE pk = 1 AND upper(type) = 'INTEGER'",
+                table,
+            );
+            for column in strings(
+                "SELECT \"from\" FROM pragma_foreign_key_list(?1) WHERE seq = 0",
+                table,
+            ) {
+                if !leading.contains(&column) && !rowid_alias.contains(&column) {
+                    missing.push(format!("{table}.{column}"));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "foreign keys without an index: {missing:?}"
+        );
+    }
 }
