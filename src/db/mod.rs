@@ -20,6 +20,7 @@ pub mod token_cards;
 pub mod tokens;
 pub mod user_search;
 pub mod users;
+mod writer;
 
 use crate::error::AppError;
 use r2d2_sqlite::SqliteConnectionManager;
@@ -32,15 +33,14 @@ pub type Conn = r2d2::PooledConnection<SqliteConnectionManager>;
 
 /// Handle to the database; cheap to clone.
 ///
-/// Reads use a pool of connections. Writes go one at a time through a single writer
-/// connection behind an async gate: SQLite admits one writer anyway, and queueing writers
-/// here means a held write lock (another process, a backup) parks one blocking thread and
-/// one connection instead of all of them, so reads and `/health` keep answering.
+/// Reads use a pool of connections. Writes queue for the one writer thread, which commits
+/// the writes waiting together (see `writer.rs`): SQLite admits one writer anyway, a commit
+/// costs a wait for the disk however much it holds, and a held write lock (another process,
+/// a backup) parks that thread alone, so reads and `/health` keep answering.
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<SqliteConnectionManager>,
-    writer: r2d2::Pool<SqliteConnectionManager>,
-    write_gate: std::sync::Arc<tokio::sync::Semaphore>,
+    writer: std::sync::mpsc::Sender<writer::Job>,
     /// Counts committed writes; gateways long-polling for their config wait on it.
     changes: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -76,10 +76,13 @@ impl Db {
                 .build(SqliteConnectionManager::file(path).with_init(|c| configure(c)))
                 .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))
         };
+        let write_conn = Connection::open(path)
+            .and_then(|c| configure(&c).map(|()| c))
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
         let db = Self {
             pool: open(8)?,
-            writer: open(1)?,
-            write_gate: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            writer: writer::spawn(write_conn)
+                .map_err(|e| anyhow::anyhow!("cannot start the database writer: {e}"))?,
             changes: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         };
         let mut conn = db.pool.get()?;
@@ -107,25 +110,20 @@ impl Db {
         .map_err(AppError::internal)?
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction off the async workers; commits when `f`
-    /// returns `Ok`, rolls back otherwise.
+    /// Runs `f` on the writer thread, in a savepoint of a `BEGIN IMMEDIATE` transaction it
+    /// may share with other writes; what `f` wrote is kept when it returns `Ok` and undone
+    /// otherwise. Returns once the transaction is committed (or has failed).
     pub async fn write<T, F>(&self, f: F) -> Result<T, AppError>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, AppError> + Send + 'static,
     {
-        let _turn = self
-            .write_gate
-            .acquire()
-            .await
-            .map_err(AppError::internal)?;
-        let writer = self.writer.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let mut conn = writer.get()?;
-            write_tx(&mut conn, f)
-        })
-        .await
-        .map_err(AppError::internal)?;
+        let stopped = || AppError::internal(anyhow::anyhow!("the database writer has stopped"));
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(writer::job(f, done))
+            .map_err(|_| stopped())?;
+        let result = outcome.await.map_err(|_| stopped())?;
         if result.is_ok() {
             self.changes.send_modify(|n| *n = n.wrapping_add(1));
         }
