@@ -3,11 +3,12 @@
 //! Rows are ordered by username, which is unique, so "after this username" names the next
 //! page exactly however deep it is, and a page costs the same on 100,000 users as on 100.
 //!
-//! A search first asks the trigram index (`user_search`) for words of three characters or
-//! more, at most [`SEARCH_CAP`] + 1 matches. When that settles the matches (or the status
-//! is one only a few users have), they are read, filtered and sorted whole, which gives an
-//! exact total. Otherwise the matches are common: the list walks the usernames in order and
-//! keeps the rows that match until the page is full, and the total says "more than".
+//! A search first asks the trigram indexes for at most [`SEARCH_CAP`] + 1 matches:
+//! `user_search` for words of three characters or more, `user_search_short` for shorter
+//! ones. When an index settles the matches (or the status is one only a few users have),
+//! they are read, filtered and sorted whole, which gives an exact total. Otherwise the
+//! matches are common: the list walks the usernames in order and keeps the rows that match
+//! until the page is full, and the total says "more than".
 
 use super::users::{list_row, pending_until, UserListRow, COLUMNS, LIST_EXTRAS};
 use crate::domain::user::{SearchWords, StatusFilter};
@@ -81,16 +82,72 @@ fn status_condition(status: Option<StatusFilter>, now: i64) -> (String, Vec<Valu
     }
 }
 
-/// The FTS5 query for the words long enough for the trigram index: each word a quoted
-/// string (quotes doubled), all of them required.
-fn fts_query(search: &SearchWords) -> Option<String> {
-    let phrases: Vec<String> = search
+/// The mark `user_search_short` spells before and after every character (see migration 0015).
+const MARK: char = '\u{1}';
+
+/// Whether SQLite's trigram tokenizer folds the case of `c` as [`crate::domain::user::fold`]
+/// does: characters without case, and Latin, Greek and Cyrillic letters (IPA, modifier
+/// letters and combining marks aside). Its case tables predate some of Unicode, so words
+/// with other cased letters are found by walking the rows.
+fn folds_alike(c: char) -> bool {
+    let n = u32::from(c);
+    c != MARK
+        && (n < 0x250
+            || (0x370..0x530).contains(&n)
+            || c.to_uppercase().eq([c]) && c.to_lowercase().eq([c]))
+}
+
+/// Most letters "i" in a word the indexes are asked for: each doubles the query.
+const MAX_I: usize = 3;
+
+/// The spellings of a folded `word` the indexes must be asked for, or `None` when they
+/// cannot answer for it. SQLite folds every capital as Rust does except "İ", which it keeps
+/// apart from "i": a word with an "i" asks for both.
+fn index_spellings(word: &str) -> Option<Vec<String>> {
+    if !word.chars().all(folds_alike) || word.matches('i').count() > MAX_I {
+        return None;
+    }
+    let mut spellings = vec![String::new()];
+    for c in word.chars() {
+        let forms: &[char] = if c == 'i' { &['i', '\u{130}'] } else { &[c] };
+        spellings = spellings
+            .iter()
+            .flat_map(|s| forms.iter().map(move |f| format!("{s}{f}")))
+            .collect();
+    }
+    Some(spellings)
+}
+
+/// An FTS5 string: quoted, quotes doubled.
+fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The query of one index for the words it can answer for: for `user_search`, words of three
+/// characters or more; for `user_search_short` (`short`), shorter ones, each a trigram of
+/// the marked text ("␁x␁" for one character, "x␁y" for two). Every word is required.
+fn index_query(search: &SearchWords, short: bool) -> Option<String> {
+    let words: Vec<String> = search
         .words()
         .iter()
-        .filter(|w| w.chars().count() >= 3)
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .filter(|w| (w.chars().count() < 3) == short)
+        .filter_map(|w| index_spellings(w))
+        .map(|spellings| {
+            let alternatives: Vec<String> = spellings
+                .iter()
+                .map(|s| {
+                    let chars: Vec<char> = s.chars().collect();
+                    match chars[..] {
+                        [a] if short => quoted(&format!("{MARK}{a}{MARK}")),
+                        [a, b] if short => quoted(&format!("{a}{MARK}{b}")),
+                        _ => quoted(s),
+                    }
+                })
+                .collect();
+            format!("({})", alternatives.join(" OR "))
+        })
         .collect();
-    (!phrases.is_empty()).then(|| phrases.join(" AND "))
+    (!words.is_empty()).then(|| words.join(" AND "))
 }
 
 /// A candidate: id, username and the searched fields.
@@ -114,23 +171,37 @@ pub fn list(
     now: i64,
 ) -> rusqlite::Result<Listing> {
     let (cond, cond_args) = status_condition(status, now);
-    // The index's matches, read once; more than the cap means they are common.
-    let mut indexed: Option<Vec<i64>> = None;
-    if let Some(q) = fts_query(search) {
+    // Each index's matches, read once; more than the cap means they are common. The smallest
+    // settled set is the candidates.
+    let long = index_query(search, false);
+    let short = index_query(search, true);
+    let indexed_words = search
+        .words()
+        .iter()
+        .filter(|w| index_spellings(w).is_some())
+        .count();
+    // One index that looked up every word counts the matches: "more than" is then true.
+    let one_lookup_for_all =
+        long.is_some() != short.is_some() && indexed_words == search.words().len();
+    let mut settled: Option<Vec<i64>> = None;
+    let mut common = false;
+    for (table, query) in [("user_search", long), ("user_search_short", short)] {
+        let Some(query) = query else { continue };
         let ids: Vec<i64> = conn
             .prepare_cached(&format!(
-                "SELECT rowid FROM user_search WHERE user_search MATCH ?1 LIMIT {}",
+                "SELECT rowid FROM {table} WHERE {table} MATCH ?1 LIMIT {}",
                 SEARCH_CAP + 1
             ))?
-            .query_map([q], |r| r.get(0))?
+            .query_map([query], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        indexed = Some(ids);
+        if ids.len() > usize::try_from(SEARCH_CAP).unwrap_or(usize::MAX) {
+            common = true;
+        } else if settled.as_ref().is_none_or(|best| ids.len() < best.len()) {
+            settled = Some(ids);
+        }
     }
-    let common = indexed
-        .as_ref()
-        .is_some_and(|ids| ids.len() > usize::try_from(SEARCH_CAP).unwrap_or(usize::MAX));
-    let source = match (&indexed, status) {
-        (Some(ids), _) if !common => Some((
+    let source = match (&settled, status) {
+        (Some(ids), _) => Some((
             "SELECT value FROM json_each(?)",
             Some(Value::from(serde_json::to_string(ids).unwrap_or_default())),
         )),
@@ -139,6 +210,7 @@ pub fn list(
         }
         _ => None,
     };
+    let common = common && one_lookup_for_all;
     let (ids, total, has_prev, has_next) = match source {
         Some((source, source_arg)) => {
             let mut args: Vec<Value> = source_arg.into_iter().collect();
@@ -251,8 +323,8 @@ fn scan(
     }
 }
 
-/// The case forms a folded character can have in stored text: itself, its uppercase, and the
-/// few other capitals whose lowercase it is (Kelvin sign, Ångström sign, …).
+/// The case forms a folded character can have in stored text: itself, its uppercase, and
+/// the capital whose lowercase it is when that is not its uppercase ([`odd_capital`]).
 fn case_forms(c: char) -> Vec<char> {
     let mut forms = vec![c];
     let mut upper = c.to_uppercase();
@@ -261,7 +333,14 @@ fn case_forms(c: char) -> Vec<char> {
             forms.push(u);
         }
     }
-    let extra = match c {
+    forms.extend(odd_capital(c));
+    forms
+}
+
+/// The few capitals whose lowercase is `c` without being its uppercase: the Kelvin sign,
+/// the Ångström sign, the capital I with a dot, …
+fn odd_capital(c: char) -> Option<char> {
+    match c {
         'k' => Some('\u{212A}'),
         'å' => Some('\u{212B}'),
         'ω' => Some('\u{2126}'),
@@ -273,9 +352,7 @@ fn case_forms(c: char) -> Vec<char> {
         'ǌ' => Some('\u{1CB}'),
         'ǳ' => Some('\u{1F2}'),
         _ => None,
-    };
-    forms.extend(extra);
-    forms
+    }
 }
 
 /// An SQL test that lets SQLite skip most rows without a short word (one or two
@@ -484,5 +561,119 @@ mod tests {
         let start = list(&conn, &search, None, &Seek::Before("u0050".into()), 100, 0).unwrap();
         assert_eq!(start.rows[0].user.username, "u0000");
         assert!(!start.has_prev);
+    }
+
+    #[test]
+    fn the_short_word_index_spells_every_character_and_pair() {
+        let conn = test_connection();
+        let id = add(&conn, "ewa", "Ewa", "Żak");
+        let hits = |trigram: &str| -> Vec<i64> {
+            conn.prepare("SELECT rowid FROM user_search_short WHERE user_search_short MATCH ?1")
+                .unwrap()
+                .query_map([format!("\"{trigram}\"")], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(hits("\u{1}e\u{1}"), [id], "the first character");
+        assert_eq!(hits("ż\u{1}a"), [id], "a pair, case-folded");
+        assert_eq!(hits("m\u{1}\u{1}"), Vec::<i64>::new());
+        // A pair never spans two fields: they are joined by a space, which no word holds.
+        assert_eq!(hits("a\u{1}ż"), Vec::<i64>::new());
+        crate::db::users::update_profile(&conn, id, "Ewa", "Nowak", "e@example.org", None).unwrap();
+        assert_eq!(hits("ż\u{1}a"), Vec::<i64>::new());
+        assert_eq!(hits("o\u{1}w"), [id]);
+        crate::db::users::delete(&conn, id).unwrap();
+        assert_eq!(hits("o\u{1}w"), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_common_short_word_is_counted_by_the_index() {
+        let conn = test_connection();
+        for i in 0..1100 {
+            add(&conn, &format!("u{i:04}"), "Ja", "Wix");
+        }
+        add(&conn, "zz", "Żaneta", "Wix");
+        let list_of =
+            |q: &str| list(&conn, &SearchWords::parse(q), None, &Seek::First, 50, 0).unwrap();
+        assert_eq!(list_of("ja").total, Total::MoreThan(SEARCH_CAP));
+        assert_eq!(list_of("ż").total, Total::Exact(1));
+        assert_eq!(list_of("ż wi").total, Total::Exact(1));
+        assert_eq!(list_of("q").total, Total::Exact(0));
+        assert_eq!(list_of("ja wi").total, Total::MoreThan(SEARCH_CAP));
+        // Common in each index: only the walk can count both words together.
+        assert_eq!(
+            list_of("ja wix").total,
+            Total::MoreThan(i64::try_from(WALK_COUNT_CAP).unwrap())
+        );
+    }
+
+    /// What `index_spellings` assumes of SQLite: its trigram tokenizer folds each capital whose
+    /// lowercase is not its uppercase's, except the capital I with a dot.
+    #[test]
+    fn sqlite_folds_the_odd_capitals_except_the_dotted_i() {
+        let conn = test_connection();
+        for c in ['k', 'å', 'ω', 'i', 'ß', 'θ', 'ǆ', 'ǉ', 'ǌ', 'ǳ'] {
+            let capital = odd_capital(c).unwrap();
+            let id = add(
+                &conn,
+                &format!("u{}", u32::from(c)),
+                &format!("a{capital}b"),
+                "x",
+            );
+            let found: Vec<i64> = conn
+                .prepare("SELECT rowid FROM user_search WHERE user_search MATCH ?1")
+                .unwrap()
+                .query_map([quoted(&format!("a{c}b"))], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(found.contains(&id), c != 'i', "{capital} folds to {c}");
+        }
+        assert_eq!(names(&conn, "aib"), ["u105"], "found by asking for both");
+    }
+
+    mod agrees_with_checking_everyone {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Letters with the case pairs that trip folding up: Polish, the Kelvin sign, the
+        /// capital sharp s, dotted and dotless i, Greek, Cyrillic, Georgian.
+        const ALPHABET: &[char] = &[
+            'a', 'A', 'k', 'K', '\u{212A}', 'ł', 'Ł', 'ż', 'Ż', 'ß', '\u{1E9E}', 'i', 'I', 'İ',
+            'ı', 'σ', 'Σ', 'ς', 'ж', 'Ж', 'ა', 'Ა', 'ɐ', 'Ɐ', '\u{307}', '.', '-',
+        ];
+
+        fn text(len: std::ops::Range<usize>) -> impl Strategy<Value = String> {
+            proptest::collection::vec(proptest::sample::select(ALPHABET), len)
+                .prop_map(|cs| cs.into_iter().collect())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            /// Whatever the indexes answer, the list holds exactly the users whose fields
+            /// contain every word, in username order.
+            #[test]
+            fn search_results(
+                people in proptest::collection::vec((text(1..6), text(1..6)), 1..12),
+                query in proptest::collection::vec(text(1..4), 1..3),
+            ) {
+                let conn = test_connection();
+                let mut everyone = Vec::new();
+                for (i, (first, last)) in people.iter().enumerate() {
+                    let username = format!("u{i:02}");
+                    add(&conn, &username, first, last);
+                    everyone.push((username, first.clone(), last.clone()));
+                }
+                let q = query.join(" ");
+                let search = SearchWords::parse(&q);
+                let expected: Vec<String> = everyone
+                    .iter()
+                    .filter(|(u, f, l)| search.matches(&[u, f, l, &format!("{u}@example.com")]))
+                    .map(|(u, _, _)| u.clone())
+                    .collect();
+                prop_assert_eq!(names(&conn, &q), expected, "query {:?}", q);
+            }
+        }
     }
 }

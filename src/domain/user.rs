@@ -369,9 +369,15 @@ fn contains_ascii_folded(text: &[u8], word: &[u8]) -> bool {
 }
 
 /// Case-folds `s` for search: full Unicode lowercase, so "ŁUK", "Łuk" and "łuk" are equal
-/// (SQLite's own `lower()` only knows ASCII).
+/// (SQLite's own `lower()` only knows ASCII). The capital I with a dot, "İ", folds to a plain
+/// "i" rather than to "i" and a combining dot, so "istanbul" finds "İstanbul".
 pub fn fold(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
+    s.chars()
+        .flat_map(|c| {
+            let lower = if c == '\u{130}' { 'i' } else { c };
+            lower.to_lowercase()
+        })
+        .collect()
 }
 
 /// A new or edited user's validated profile.
