@@ -75,6 +75,14 @@ pub fn all_with_counts(conn: &Connection) -> rusqlite::Result<Vec<(GroupRow, i64
     rows.collect()
 }
 
+/// Every group by name.
+pub fn all(conn: &Connection) -> rusqlite::Result<Vec<GroupRow>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, created_at FROM user_group ORDER BY name")?;
+    let rows = stmt.query_map([], from_row)?;
+    rows.collect()
+}
+
 /// A member of a group.
 #[derive(Debug, Clone)]
 pub struct MemberRow {

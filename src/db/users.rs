@@ -68,31 +68,66 @@ pub(crate) use pending_until;
 /// desktop activation, so the row menu can offer to revoke either) stops working. Only an
 /// enrollment token can be live for a user who has not enrolled, so for them it is the
 /// enrollment token's end, as the status filter reads it through [`pending_until`].
-pub const LIST_EXTRAS: &str = "(SELECT count(*) FROM device d WHERE d.user_id = user.id),
+/// Last, the id of their latest enrollment token, whose state the row shows.
+const LIST_EXTRAS: &str = "(SELECT count(*) FROM device d WHERE d.user_id = user.id),
     (SELECT max(CASE WHEN t.session_deadline IS NOT NULL AND t.session_deadline < t.expires_at
                      THEN t.session_deadline ELSE t.expires_at END)
        FROM token t WHERE t.user_id = user.id
-        AND t.consumed_at IS NULL AND t.revoked_at IS NULL)";
+        AND t.consumed_at IS NULL AND t.revoked_at IS NULL),
+    (SELECT max(t.id) FROM token t WHERE t.user_id = user.id AND t.purpose = 'enrollment')
+        AS latest_enrollment";
 
-/// Maps a row of `SELECT {COLUMNS}, {LIST_EXTRAS}`.
-pub fn list_row(r: &Row<'_>) -> rusqlite::Result<UserListRow> {
+/// List rows of the users whose ids are in the JSON array `?1`, with the state of each one's
+/// latest enrollment token (`inv`): one statement for a whole page.
+fn list_rows_sql() -> String {
+    format!(
+        "SELECT u.*, inv.created_at, inv.opened_at, inv.started_at,
+                min(inv.expires_at, coalesce(inv.session_deadline, inv.expires_at)),
+                inv.consumed_at IS NOT NULL OR inv.revoked_at IS NOT NULL
+         FROM (SELECT {COLUMNS}, {LIST_EXTRAS} FROM user
+               WHERE id IN (SELECT value FROM json_each(?1))) AS u
+         LEFT JOIN token inv ON inv.id = u.latest_enrollment"
+    )
+}
+
+/// Maps a row of [`list_rows_sql`], as the list shows it at `now`.
+fn list_row(r: &Row<'_>, now: i64) -> rusqlite::Result<UserListRow> {
+    let created: Option<i64> = r.get(13)?;
+    let invitation = match created {
+        None => None,
+        Some(created) => crate::domain::token::InvitationState::of(
+            created,
+            r.get(14)?,
+            r.get(15)?,
+            r.get(16)?,
+            r.get(17)?,
+            now,
+        ),
+    };
     Ok(UserListRow {
         user: from_row(r)?,
         device_count: r.get(10)?,
         pending_until: r.get(11)?,
-        invitation: None,
+        invitation,
         invitation_ended: None,
     })
 }
 
+/// The list rows of the users `ids`, in that order (missing ones left out).
+pub fn list_rows(conn: &Connection, ids: &[i64], now: i64) -> rusqlite::Result<Vec<UserListRow>> {
+    let ids_json = serde_json::to_string(ids).unwrap_or_default();
+    let mut rows: Vec<UserListRow> = conn
+        .prepare_cached(&list_rows_sql())?
+        .query_map([ids_json], |r| list_row(r, now))?
+        .collect::<Result<_, _>>()?;
+    let position = |id: i64| ids.iter().position(|&i| i == id);
+    rows.sort_by_key(|row| position(row.user.id));
+    Ok(rows)
+}
+
 /// One row of the list.
-pub fn get_list_row(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserListRow>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS}, {LIST_EXTRAS} FROM user WHERE id = ?1"),
-        [id],
-        list_row,
-    )
-    .optional()
+pub fn get_list_row(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<Option<UserListRow>> {
+    Ok(list_rows(conn, &[id], now)?.pop())
 }
 
 /// A user to insert.

@@ -105,11 +105,8 @@ pub async fn list_groups(state: &AppState) -> Result<Vec<GroupSummary>, AppError
 
 /// Every group by name (for the checkboxes of the user and location forms).
 pub async fn all_groups(state: &AppState) -> Result<Vec<GroupRef>, AppError> {
-    Ok(list_groups(state)
-        .await?
-        .into_iter()
-        .map(|s| s.group)
-        .collect())
+    let rows = state.db.read(|c| Ok(repo::all(c)?)).await?;
+    Ok(rows.into_iter().map(GroupRef::from).collect())
 }
 
 /// One group with its members.

@@ -221,11 +221,7 @@ pub async fn get_user_row(state: &AppState, id: i64) -> Result<UserListRow, AppE
     let now = state.now().unix_timestamp();
     let mut row = state
         .db
-        .read(move |c| {
-            let mut row = users::get_list_row(c, id)?.ok_or(AppError::NotFound)?;
-            row.invitation = crate::db::tokens::invitation_state(c, id, now)?;
-            Ok(row)
-        })
+        .read(move |c| users::get_list_row(c, id, now)?.ok_or(AppError::NotFound))
         .await?;
     split_pending(&mut row, now);
     Ok(row)
@@ -425,14 +421,15 @@ pub struct UserPage {
 pub async fn list_users(state: &AppState, view: ListView) -> Result<UserPage, AppError> {
     let now = state.now().unix_timestamp();
     let (search, status, seek) = (view.search.clone(), view.status, view.seek.clone());
-    let listing = state
+    // One read, in one transaction: the page, its total and the groups (for the bulk bar's
+    // "Add to group") come from the same snapshot, and SQLite takes its read locks once.
+    let (listing, groups) = state
         .db
         .read(move |c| {
-            let mut listing = user_search::list(c, &search, status, &seek, PAGE_SIZE, now)?;
-            for row in &mut listing.rows {
-                row.invitation = crate::db::tokens::invitation_state(c, row.user.id, now)?;
-            }
-            Ok(listing)
+            let tx = c.unchecked_transaction()?;
+            let listing = user_search::list(&tx, &search, status, &seek, PAGE_SIZE, now)?;
+            let groups = db::groups::all(&tx)?;
+            Ok((listing, groups))
         })
         .await?;
     let mut view = view;
@@ -452,7 +449,7 @@ pub async fn list_users(state: &AppState, view: ListView) -> Result<UserPage, Ap
         total: listing.total,
         has_prev: listing.has_prev,
         has_next: listing.has_next,
-        groups: super::groups::all_groups(state).await?,
+        groups: groups.into_iter().map(groups::GroupRef::from).collect(),
     })
 }
 
