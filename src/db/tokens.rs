@@ -368,6 +368,11 @@ mod properties {
                         consumed |= ok;
                     }
                 }
+                // The count the "Not enrolled" filter reads follows the token (migration 0017).
+                let open: i64 = conn
+                    .query_row("SELECT open_invitations FROM user WHERE id = ?1", [user], |r| r.get(0))
+                    .unwrap();
+                prop_assert_eq!(open, i64::from(!consumed && !dead));
             }
             let row = get(&conn, id).unwrap().unwrap();
             prop_assert_eq!(row.consumed_at.is_some(), consumed);

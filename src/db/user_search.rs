@@ -10,10 +10,19 @@
 //! matches are common: the list walks the usernames in order and keeps the rows that match
 //! until the page is full, and the total says "more than".
 
-use super::users::{list_row, pending_until, UserListRow, COLUMNS, LIST_EXTRAS};
+use super::users::{list_rows, pending_until, UserListRow};
 use crate::domain::user::{SearchWords, StatusFilter};
 use rusqlite::types::Value;
 use rusqlite::Connection;
+
+/// Matches the indexes are first asked for. More means the words are common: a page of them
+/// is usually found by walking the next few usernames, and the list says "more than 100".
+pub const PROBE_CAP: i64 = 100;
+
+/// Rows a walk for common words reads before it stops and asks the indexes for up to
+/// [`SEARCH_CAP`] matches instead: beyond it the matches are sparse here, and reading and
+/// sorting them all is cheaper than walking on.
+const WALK_BUDGET: usize = 1000;
 
 /// Most matches counted; beyond this the list says "more than".
 pub const SEARCH_CAP: i64 = 1000;
@@ -65,10 +74,11 @@ fn status_condition(status: Option<StatusFilter>, now: i64) -> (String, Vec<Valu
             vec![],
         ),
         Some(StatusFilter::Disabled) => ("user.is_active = 0".into(), vec![]),
-        // No unused enrollment token: the same as `pending_until` being NULL, but the
-        // tokens are looked up once per query instead of once per row.
+        // No unused enrollment token: the same as `pending_until` being NULL, read from the
+        // count the token triggers keep (migration 0017), which has an index in username
+        // order.
         Some(StatusFilter::NotEnrolled) => (
-            format!("{not_enrolled} AND user.id NOT IN ({UNUSED_ENROLLMENT_TOKEN_USERS})"),
+            format!("{not_enrolled} AND user.open_invitations = 0"),
             vec![],
         ),
         Some(StatusFilter::Invited) => (
@@ -165,6 +175,45 @@ fn is_match(search: &SearchWords, c: &Candidate) -> bool {
     search.matches(&[&c.1, &c.2[0], &c.2[1], &c.2[2]])
 }
 
+/// What the indexes said about a search's words.
+struct Probe {
+    /// The fewest matches one index settled (at most the cap), if any did.
+    settled: Option<Vec<i64>>,
+    /// Whether an index found more than the cap.
+    common: bool,
+}
+
+/// Asks each index for at most `cap` + 1 matches of its words.
+fn probe(
+    conn: &Connection,
+    queries: &[(&str, Option<String>)],
+    cap: i64,
+) -> rusqlite::Result<Probe> {
+    let mut found = Probe {
+        settled: None,
+        common: false,
+    };
+    for (table, query) in queries {
+        let Some(query) = query else { continue };
+        let ids: Vec<i64> = conn
+            .prepare_cached(&format!(
+                "SELECT rowid FROM {table} WHERE {table} MATCH ?1 LIMIT ?2"
+            ))?
+            .query_map(rusqlite::params![query, cap + 1], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if ids.len() > usize::try_from(cap).unwrap_or(usize::MAX) {
+            found.common = true;
+        } else if found
+            .settled
+            .as_ref()
+            .is_none_or(|best| ids.len() < best.len())
+        {
+            found.settled = Some(ids);
+        }
+    }
+    Ok(found)
+}
+
 /// One page of users matching `search` and `status`, `limit` rows from `seek`.
 pub fn list(
     conn: &Connection,
@@ -175,10 +224,10 @@ pub fn list(
     now: i64,
 ) -> rusqlite::Result<Listing> {
     let (cond, cond_args) = status_condition(status, now);
-    // Each index's matches, read once; more than the cap means they are common. The smallest
-    // settled set is the candidates.
-    let long = index_query(search, false);
-    let short = index_query(search, true);
+    let queries = [
+        ("user_search", index_query(search, false)),
+        ("user_search_short", index_query(search, true)),
+    ];
     let indexed_words = search
         .words()
         .iter()
@@ -186,25 +235,39 @@ pub fn list(
         .count();
     // One index that looked up every word counts the matches: "more than" is then true.
     let one_lookup_for_all =
-        long.is_some() != short.is_some() && indexed_words == search.words().len();
-    let mut settled: Option<Vec<i64>> = None;
-    let mut common = false;
-    for (table, query) in [("user_search", long), ("user_search_short", short)] {
-        let Some(query) = query else { continue };
-        let ids: Vec<i64> = conn
-            .prepare_cached(&format!(
-                "SELECT rowid FROM {table} WHERE {table} MATCH ?1 LIMIT {}",
-                SEARCH_CAP + 1
-            ))?
-            .query_map([query], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        if ids.len() > usize::try_from(SEARCH_CAP).unwrap_or(usize::MAX) {
-            common = true;
-        } else if settled.as_ref().is_none_or(|best| ids.len() < best.len()) {
-            settled = Some(ids);
+        queries[0].1.is_some() != queries[1].1.is_some() && indexed_words == search.words().len();
+    let from_tokens = matches!(
+        status,
+        Some(StatusFilter::Invited | StatusFilter::InvitationExpired)
+    );
+    let mut found = probe(conn, &queries, PROBE_CAP)?;
+    let mut cap = PROBE_CAP;
+    if found.settled.is_none() && found.common && !from_tokens {
+        // Common words: a page of them usually lies in the next few rows.
+        let more_than = one_lookup_for_all.then_some(cap);
+        let walked = walk(
+            conn,
+            search,
+            &cond,
+            &cond_args,
+            more_than,
+            seek,
+            limit,
+            Some(WALK_BUDGET),
+        )?;
+        if let Some((ids, total, has_prev, has_next)) = walked {
+            return Ok(Listing {
+                rows: list_rows(conn, &ids, now)?,
+                total,
+                has_prev,
+                has_next,
+            });
         }
+        // Sparse here: ask the index for more, which may settle them after all.
+        found = probe(conn, &queries, SEARCH_CAP)?;
+        cap = SEARCH_CAP;
     }
-    let source = match (&settled, status) {
+    let source = match (&found.settled, status) {
         (Some(ids), _) => Some((
             "SELECT value FROM json_each(?)",
             Some(Value::from(serde_json::to_string(ids).unwrap_or_default())),
@@ -214,7 +277,7 @@ pub fn list(
         }
         _ => None,
     };
-    let common = common && one_lookup_for_all;
+    let more_than = (found.common && one_lookup_for_all).then_some(cap);
     let (ids, total, has_prev, has_next) = match source {
         Some((source, source_arg)) => {
             let mut args: Vec<Value> = source_arg.into_iter().collect();
@@ -233,17 +296,14 @@ pub fn list(
             let ids = found[range].iter().map(|c| c.0).collect();
             (ids, total, has_prev, has_next)
         }
-        None => walk(conn, search, &cond, &cond_args, common, seek, limit)?,
+        // Without a budget the walk always ends with a page.
+        None => walk(
+            conn, search, &cond, &cond_args, more_than, seek, limit, None,
+        )?
+        .unwrap_or((Vec::new(), Total::Exact(0), false, false)),
     };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS}, {LIST_EXTRAS} FROM user WHERE id = ?1"
-    ))?;
-    let rows = ids
-        .iter()
-        .map(|id| stmt.query_row([id], list_row))
-        .collect::<Result<_, _>>()?;
     Ok(Listing {
-        rows,
+        rows: list_rows(conn, &ids, now)?,
         total,
         has_prev,
         has_next,
@@ -289,10 +349,12 @@ struct Scan {
     matched: usize,
     /// Whether the pass reached the last row.
     exhausted: bool,
+    /// Whether the pass stopped at its row budget, before it found what it was asked for.
+    cut: bool,
 }
 
 /// Reads `sql`'s rows (id first, then the searched fields), keeping the first `take`
-/// matching ids and stopping once `stop_at` rows matched.
+/// matching ids and stopping once `stop_at` rows matched, or after `budget` rows.
 fn scan(
     conn: &Connection,
     sql: &str,
@@ -300,6 +362,7 @@ fn scan(
     search: &SearchWords,
     take: usize,
     stop_at: usize,
+    budget: Option<usize>,
 ) -> rusqlite::Result<Scan> {
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
@@ -307,12 +370,19 @@ fn scan(
         ids: Vec::with_capacity(take),
         matched: 0,
         exhausted: false,
+        cut: false,
     };
+    let mut read = 0;
     loop {
+        if budget.is_some_and(|b| read >= b) {
+            found.cut = true;
+            return Ok(found);
+        }
         let Some(r) = rows.next()? else {
             found.exhausted = true;
             return Ok(found);
         };
+        read += 1;
         // Every searched column is NOT NULL text.
         let field = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or(""));
         if search.is_empty() || search.matches(&[field(1)?, field(2)?, field(3)?, field(4)?]) {
@@ -325,20 +395,6 @@ fn scan(
             }
         }
     }
-}
-
-/// The case forms a folded character can have in stored text: itself, its uppercase, and
-/// the capital whose lowercase it is when that is not its uppercase ([`odd_capital`]).
-fn case_forms(c: char) -> Vec<char> {
-    let mut forms = vec![c];
-    let mut upper = c.to_uppercase();
-    if let (Some(u), None) = (upper.next(), upper.next()) {
-        if u != c {
-            forms.push(u);
-        }
-    }
-    forms.extend(odd_capital(c));
-    forms
 }
 
 /// The few capitals whose lowercase is `c` without being its uppercase: the Kelvin sign,
@@ -359,53 +415,35 @@ fn odd_capital(c: char) -> Option<char> {
     }
 }
 
-/// An SQL test that lets SQLite skip most rows without a short word (one or two
-/// characters, which the trigram index cannot look up): the word in any case form occurs in
-/// the row's text. It may let through rows that do not match; the rows it keeps are tested
-/// in full after.
-fn short_word_test(search: &SearchWords) -> (String, Vec<Value>) {
-    let text =
-        "user.username || ' ' || user.first_name || ' ' || user.last_name || ' ' || user.email";
-    let mut sql = String::new();
-    let mut args = Vec::new();
-    for word in search.words().iter().filter(|w| w.chars().count() < 3) {
-        let mut variants = vec![String::new()];
-        for c in word.chars() {
-            let forms = case_forms(c);
-            variants = variants
-                .iter()
-                .flat_map(|v| forms.iter().map(move |f| format!("{v}{f}")))
-                .collect();
-        }
-        let any = vec![format!("instr({text}, ?)"); variants.len()].join(" OR ");
-        sql.push_str(&format!(" AND ({any})"));
-        args.extend(variants.into_iter().map(Value::from));
-    }
-    (sql, args)
-}
+/// A page found by walking: its ids, the total, and whether rows lie before and after it.
+type Walked = (Vec<i64>, Total, bool, bool);
 
 /// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
+/// `more_than` is what an index already counted of the matches, if it counted them all;
+/// otherwise the walk counts. With a `budget`, each pass reads at most that many rows and
+/// the walk gives up (`None`) when one stops short.
+#[allow(clippy::too_many_arguments)]
 fn walk(
     conn: &Connection,
     search: &SearchWords,
     cond: &str,
     cond_args: &[Value],
-    common: bool,
+    more_than: Option<i64>,
     seek: &Seek,
     limit: usize,
-) -> rusqlite::Result<(Vec<i64>, Total, bool, bool)> {
+    budget: Option<usize>,
+) -> rusqlite::Result<Option<Walked>> {
     let everyone = cond == "1";
-    let (short, short_args) = short_word_test(search);
-    let cond = &format!("{cond}{short}");
-    let cond_args = &[cond_args, &short_args].concat();
     let sql = |bound: &str, order: &str| {
         format!(
             "SELECT id, username, first_name, last_name, email FROM user
              WHERE {cond}{bound} ORDER BY username {order}"
         )
     };
-    // A search counts matches by walking, unless the index already said "more than".
-    let walk_count = !(search.is_empty() || common && everyone);
+    // The index's count stands for everyone; a status filter or unindexed words are counted
+    // by walking.
+    let counted = more_than.filter(|_| everyone);
+    let walk_count = !(search.is_empty() || counted.is_some());
     let page_from = |bound: &str, order: &str, name: Option<&str>| {
         let mut args = cond_args.to_vec();
         args.extend(name.map(|n| Value::from(n.to_owned())));
@@ -415,18 +453,32 @@ fn walk(
         } else {
             limit + 1
         };
-        scan(conn, &sql(bound, order), args, search, limit + 1, stop)
+        scan(
+            conn,
+            &sql(bound, order),
+            args,
+            search,
+            limit + 1,
+            stop,
+            budget,
+        )
     };
     let mut found = match seek {
         Seek::First => page_from("", "", None)?,
         Seek::After(name) => page_from(" AND username > ?", "", Some(name))?,
         Seek::Before(name) => page_from(" AND username < ?", "DESC", Some(name))?,
     };
+    if found.cut {
+        return Ok(None);
+    }
     let mut from_start = matches!(seek, Seek::First);
     let backwards = matches!(seek, Seek::Before(_));
     if backwards && found.ids.len() <= limit {
         // Nothing lies before this page: it is the first one, shown in full.
         found = page_from("", "", None)?;
+        if found.cut {
+            return Ok(None);
+        }
         from_start = true;
     }
     let beyond = found.ids.len() > limit;
@@ -440,8 +492,8 @@ fn walk(
     } else {
         (true, beyond)
     };
-    let total = if common && everyone {
-        Total::MoreThan(SEARCH_CAP)
+    let total = if let Some(n) = counted {
+        Total::MoreThan(n)
     } else if search.is_empty() && everyone {
         Total::Exact(super::users::count(conn)?)
     } else if search.is_empty() {
@@ -466,10 +518,14 @@ fn walk(
             search,
             0,
             WALK_COUNT_CAP + 1,
+            budget,
         )?;
+        if all.cut {
+            return Ok(None);
+        }
         capped(all.matched, all.exhausted)
     };
-    Ok((found.ids, total, has_prev, has_next))
+    Ok(Some((found.ids, total, has_prev, has_next)))
 }
 
 /// A walk's count: exact when it reached the last row, "more than the cap" otherwise.
@@ -549,7 +605,7 @@ mod tests {
         let mut seek = Seek::First;
         loop {
             let page = list(&conn, &search, None, &seek, 100, 0).unwrap();
-            assert_eq!(page.total, Total::MoreThan(SEARCH_CAP));
+            assert_eq!(page.total, Total::MoreThan(PROBE_CAP));
             seen.extend(page.rows.iter().map(|r| r.user.username.clone()));
             if !page.has_next {
                 break;
@@ -565,6 +621,38 @@ mod tests {
         let start = list(&conn, &search, None, &Seek::Before("u0050".into()), 100, 0).unwrap();
         assert_eq!(start.rows[0].user.username, "u0000");
         assert!(!start.has_prev);
+    }
+
+    #[test]
+    fn common_words_sparse_where_the_walk_starts_are_counted_exactly() {
+        let conn = test_connection();
+        for i in 0..1100 {
+            add(&conn, &format!("a{i:04}"), "Same", "Name");
+        }
+        for i in 0..300 {
+            add(&conn, &format!("z{i:04}"), "Rare", "Name");
+        }
+        let search = SearchWords::parse("rare");
+        // More than the first look: walking the first rows finds none of them, so the index
+        // is asked for more, and settles them.
+        let page = list(&conn, &search, None, &Seek::First, 25, 0).unwrap();
+        assert_eq!(page.total, Total::Exact(300));
+        assert_eq!(page.rows[0].user.username, "z0000");
+        assert!(!page.has_prev && page.has_next);
+        let next = list(&conn, &search, None, &Seek::After("z0024".into()), 25, 0).unwrap();
+        assert_eq!(next.rows[0].user.username, "z0025");
+        // Common where the walk starts: the page comes from the walk.
+        let same = list(
+            &conn,
+            &SearchWords::parse("same"),
+            None,
+            &Seek::First,
+            25,
+            0,
+        )
+        .unwrap();
+        assert_eq!(same.total, Total::MoreThan(PROBE_CAP));
+        assert_eq!(same.rows[24].user.username, "a0024");
     }
 
     #[test]
@@ -600,11 +688,11 @@ mod tests {
         add(&conn, "zz", "Żaneta", "Wix");
         let list_of =
             |q: &str| list(&conn, &SearchWords::parse(q), None, &Seek::First, 50, 0).unwrap();
-        assert_eq!(list_of("ja").total, Total::MoreThan(SEARCH_CAP));
+        assert_eq!(list_of("ja").total, Total::MoreThan(PROBE_CAP));
         assert_eq!(list_of("ż").total, Total::Exact(1));
         assert_eq!(list_of("ż wi").total, Total::Exact(1));
         assert_eq!(list_of("q").total, Total::Exact(0));
-        assert_eq!(list_of("ja wi").total, Total::MoreThan(SEARCH_CAP));
+        assert_eq!(list_of("ja wi").total, Total::MoreThan(PROBE_CAP));
         // Common in each index: only the walk can count both words together.
         assert_eq!(
             list_of("ja wix").total,

@@ -345,18 +345,34 @@ impl SearchWords {
 
     /// Whether every word occurs in one of `fields`.
     pub fn matches(&self, fields: &[&str]) -> bool {
-        // Most fields are ASCII: compare those in place, fold only the others.
-        let folded: Vec<Option<String>> = fields
-            .iter()
-            .map(|f| (!f.is_ascii()).then(|| fold(f)))
-            .collect();
+        // Most fields and words are ASCII: compare those in place, and fold a field only
+        // when a word needs it.
+        let mut folded: Vec<Option<String>> = Vec::new();
         self.words.iter().all(|w| {
-            fields.iter().zip(&folded).any(|(f, folded)| match folded {
-                Some(f) => f.contains(w.as_str()),
-                None => contains_ascii_folded(f.as_bytes(), w.as_bytes()),
+            fields.iter().enumerate().any(|(i, f)| {
+                if compares_as_ascii(w, f) {
+                    return contains_ascii_folded(f.as_bytes(), w.as_bytes());
+                }
+                if folded.is_empty() {
+                    folded.resize(fields.len(), None);
+                }
+                folded[i]
+                    .get_or_insert_with(|| fold(f))
+                    .contains(w.as_str())
             })
         })
     }
+}
+
+/// The characters outside ASCII whose [`fold`] holds ASCII: the capital I with a dot and the
+/// Kelvin sign.
+const FOLDS_TO_ASCII: [char; 2] = ['\u{130}', '\u{212A}'];
+
+/// Whether the folded `word` occurs in `field` exactly when it occurs in it ignoring ASCII
+/// case: the field is ASCII, or the word is and the field has no character that folds to
+/// ASCII (every byte of any other character is 0x80 or more, so it matches no ASCII byte).
+fn compares_as_ascii(word: &str, field: &str) -> bool {
+    field.is_ascii() || word.is_ascii() && !field.contains(FOLDS_TO_ASCII)
 }
 
 /// Whether ASCII `text` contains the folded `word`, ignoring ASCII case.
@@ -557,6 +573,22 @@ mod tests {
         assert_eq!(s.text(), "ab  c d e f");
         assert_eq!(s.words(), ["ab", "c", "d", "e"]);
         assert!(SearchWords::parse(" \t ").is_empty());
+    }
+
+    /// The ASCII shortcut of `matches` is exact only if no other character folds to ASCII.
+    #[test]
+    fn only_the_listed_characters_fold_to_ascii() {
+        let folding: Vec<char> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| fold(&c.to_string()).chars().any(|f| f.is_ascii()))
+            .collect();
+        assert_eq!(folding, FOLDS_TO_ASCII);
+        // ASCII words still meet them in fields that are not ASCII.
+        let fields = ["u1", "\u{212A}ARŁ", "Zİel", "u1@example.com"];
+        assert!(SearchWords::parse("kar").matches(&fields));
+        assert!(SearchWords::parse("ziel").matches(&fields));
+        assert!(SearchWords::parse("arł").matches(&fields));
+        assert!(!SearchWords::parse("kar ziel q").matches(&fields));
     }
 
     #[test]
