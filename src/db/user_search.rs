@@ -3,12 +3,14 @@
 //! Rows are ordered by username, which is unique, so "after this username" names the next
 //! page exactly however deep it is, and a page costs the same on 100,000 users as on 100.
 //!
-//! A search first asks the trigram indexes for at most [`SEARCH_CAP`] + 1 matches:
+//! A search first asks the trigram indexes for at most [`PROBE_CAP`] + 1 matches:
 //! `user_search` for words of three characters or more, `user_search_short` for shorter
 //! ones. When an index settles the matches (or the status is one only a few users have),
 //! they are read, filtered and sorted whole, which gives an exact total. Otherwise the
-//! matches are common: the list walks the usernames in order and keeps the rows that match
-//! until the page is full, and the total says "more than".
+//! words are common: the list walks the usernames in order and keeps the rows that match
+//! until the page is full, and the total says "more than". A walk that reads
+//! [`WALK_BUDGET`] rows without filling its page stops, and the indexes are asked for up to
+//! [`SEARCH_CAP`] + 1 matches, which settles words that are common overall but sparse here.
 
 use super::users::{list_rows, pending_until, UserListRow};
 use crate::domain::user::{SearchWords, StatusFilter};
@@ -22,7 +24,7 @@ pub const PROBE_CAP: i64 = 100;
 /// Rows a walk for common words reads before it stops and asks the indexes for up to
 /// [`SEARCH_CAP`] matches instead: beyond it the matches are sparse here, and reading and
 /// sorting them all is cheaper than walking on.
-const WALK_BUDGET: usize = 1000;
+const WALK_BUDGET: usize = 500;
 
 /// Most matches counted; beyond this the list says "more than".
 pub const SEARCH_CAP: i64 = 1000;

@@ -502,7 +502,7 @@ async fn common_searches_page_on_and_say_more_than() {
     let first = app.hx_get("/admin/users?q=kowal").await;
     assert!(
         first.body.contains(
-            "Showing 1–25 of more than 1,000 users · Page 1; type more to narrow the search"
+            "Showing 1–25 of more than 100 users · Page 1; type more to narrow the search"
         ),
         "{}",
         first.body
