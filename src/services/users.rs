@@ -423,13 +423,12 @@ pub async fn list_users(state: &AppState, view: ListView) -> Result<UserPage, Ap
     let (search, status, seek) = (view.search.clone(), view.status, view.seek.clone());
     // One read, in one transaction: the page, its total and the groups (for the bulk bar's
     // "Add to group") come from the same snapshot, and SQLite takes its read locks once.
-    let (listing, groups) = state
+    let (listing, group_rows) = state
         .db
         .read(move |c| {
             let tx = c.unchecked_transaction()?;
             let listing = user_search::list(&tx, &search, status, &seek, PAGE_SIZE, now)?;
-            let groups = db::groups::all(&tx)?;
-            Ok((listing, groups))
+            Ok((listing, db::groups::all(&tx)?))
         })
         .await?;
     let mut view = view;
@@ -449,7 +448,7 @@ pub async fn list_users(state: &AppState, view: ListView) -> Result<UserPage, Ap
         total: listing.total,
         has_prev: listing.has_prev,
         has_next: listing.has_next,
-        groups: groups.into_iter().map(groups::GroupRef::from).collect(),
+        groups: group_rows.into_iter().map(groups::GroupRef::from).collect(),
     })
 }
 
