@@ -351,12 +351,13 @@ struct Scan {
     matched: usize,
     /// Whether the pass reached the last row.
     exhausted: bool,
-    /// Whether the pass stopped at its row budget, before it found what it was asked for.
+    /// Whether the pass stopped at its row budget, before it found the rows asked for.
     cut: bool,
 }
 
 /// Reads `sql`'s rows (id first, then the searched fields), keeping the first `take`
-/// matching ids and stopping once `stop_at` rows matched, or after `budget` rows.
+/// matching ids and stopping once `stop_at` rows matched, or after `budget` rows when fewer
+/// than `take` matched.
 fn scan(
     conn: &Connection,
     sql: &str,
@@ -376,7 +377,8 @@ fn scan(
     };
     let mut read = 0;
     loop {
-        if budget.is_some_and(|b| read >= b) {
+        // The budget is for finding the rows asked for; counting on past them is not cut.
+        if budget.is_some_and(|b| read >= b) && found.ids.len() < take {
             found.cut = true;
             return Ok(found);
         }
@@ -422,8 +424,8 @@ type Walked = (Vec<i64>, Total, bool, bool);
 
 /// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
 /// `more_than` is what an index already counted of the matches, if it counted them all;
-/// otherwise the walk counts. With a `budget`, each pass reads at most that many rows and
-/// the walk gives up (`None`) when one stops short.
+/// otherwise the walk counts. With a `budget`, the walk gives up (`None`) when it reads that
+/// many rows before its page is full.
 #[allow(clippy::too_many_arguments)]
 fn walk(
     conn: &Connection,
@@ -520,11 +522,8 @@ fn walk(
             search,
             0,
             WALK_COUNT_CAP + 1,
-            budget,
+            None,
         )?;
-        if all.cut {
-            return Ok(None);
-        }
         capped(all.matched, all.exhausted)
     };
     Ok(Some((found.ids, total, has_prev, has_next)))
