@@ -278,33 +278,6 @@ pub fn mark_opened(conn: &Connection, hash: &str, now: i64) -> rusqlite::Result<
     )
 }
 
-/// The state of `user_id`'s latest enrollment token at `now`, if it is neither used nor
-/// revoked.
-pub fn invitation_state(
-    conn: &Connection,
-    user_id: i64,
-    now: i64,
-) -> rusqlite::Result<Option<crate::domain::token::InvitationState>> {
-    conn.prepare_cached(
-        "SELECT created_at, opened_at, started_at,
-                min(expires_at, coalesce(session_deadline, expires_at)),
-                consumed_at IS NOT NULL OR revoked_at IS NOT NULL
-         FROM token WHERE user_id = ?1 AND purpose = 'enrollment' ORDER BY id DESC LIMIT 1",
-    )?
-    .query_row([user_id], |r| {
-        Ok(crate::domain::token::InvitationState::of(
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            now,
-        ))
-    })
-    .optional()
-    .map(Option::flatten)
-}
-
 #[cfg(test)]
 mod properties {
     use super::*;
