@@ -257,13 +257,8 @@ pub fn list(
             limit,
             Some(WALK_BUDGET),
         )?;
-        if let Some((ids, total, has_prev, has_next)) = walked {
-            return Ok(Listing {
-                rows: list_rows(conn, &ids, now)?,
-                total,
-                has_prev,
-                has_next,
-            });
+        if let Some(page) = walked {
+            return listing(conn, page, now);
         }
         // Sparse here: ask the index for more, which may settle them after all.
         found = probe(conn, &queries, SEARCH_CAP)?;
@@ -304,6 +299,12 @@ pub fn list(
         )?
         .unwrap_or((Vec::new(), Total::Exact(0), false, false)),
     };
+    listing(conn, (ids, total, has_prev, has_next), now)
+}
+
+/// The listing of a page found one way or another: its rows read in full.
+fn listing(conn: &Connection, page: Page, now: i64) -> rusqlite::Result<Listing> {
+    let (ids, total, has_prev, has_next) = page;
     Ok(Listing {
         rows: list_rows(conn, &ids, now)?,
         total,
@@ -419,8 +420,8 @@ fn odd_capital(c: char) -> Option<char> {
     }
 }
 
-/// A page found by walking: its ids, the total, and whether rows lie before and after it.
-type Walked = (Vec<i64>, Total, bool, bool);
+/// A page's ids, the total, and whether rows lie before and after it.
+type Page = (Vec<i64>, Total, bool, bool);
 
 /// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
 /// `more_than` is what an index already counted of the matches, if it counted them all;
@@ -436,7 +437,7 @@ fn walk(
     seek: &Seek,
     limit: usize,
     budget: Option<usize>,
-) -> rusqlite::Result<Option<Walked>> {
+) -> rusqlite::Result<Option<Page>> {
     let everyone = cond == "1";
     let sql = |bound: &str, order: &str| {
         format!(
@@ -490,7 +491,7 @@ fn walk(
     let (has_prev, has_next) = if from_start {
         (false, beyond)
     } else if backwards {
-        // Walked backwards past one more row: rows lie before, and the start row after.
+        // Page backwards past one more row: rows lie before, and the start row after.
         found.ids.reverse();
         (true, true)
     } else {

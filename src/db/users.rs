@@ -78,8 +78,8 @@ const LIST_EXTRAS: &str = "(SELECT count(*) FROM device d WHERE d.user_id = user
         AS latest_enrollment";
 
 /// List rows of the users whose ids are in the JSON array `?1`, with the state of each one's
-/// latest enrollment token (`inv`): one statement for a whole page.
-fn list_rows_sql() -> String {
+/// latest enrollment token (`inv`): one statement for a whole page, spelled once.
+static LIST_ROWS_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT u.*, inv.created_at, inv.opened_at, inv.started_at,
                 min(inv.expires_at, coalesce(inv.session_deadline, inv.expires_at)),
@@ -88,9 +88,9 @@ fn list_rows_sql() -> String {
                WHERE id IN (SELECT value FROM json_each(?1))) AS u
          LEFT JOIN token inv ON inv.id = u.latest_enrollment"
     )
-}
+});
 
-/// Maps a row of [`list_rows_sql`], as the list shows it at `now`.
+/// Maps a row of [`LIST_ROWS_SQL`], as the list shows it at `now`.
 fn list_row(r: &Row<'_>, now: i64) -> rusqlite::Result<UserListRow> {
     let created: Option<i64> = r.get(13)?;
     let invitation = match created {
@@ -117,7 +117,7 @@ fn list_row(r: &Row<'_>, now: i64) -> rusqlite::Result<UserListRow> {
 pub fn list_rows(conn: &Connection, ids: &[i64], now: i64) -> rusqlite::Result<Vec<UserListRow>> {
     let ids_json = serde_json::to_string(ids).unwrap_or_default();
     let mut rows: Vec<UserListRow> = conn
-        .prepare_cached(&list_rows_sql())?
+        .prepare_cached(&LIST_ROWS_SQL)?
         .query_map([ids_json], |r| list_row(r, now))?
         .collect::<Result<_, _>>()?;
     let position = |id: i64| ids.iter().position(|&i| i == id);
