@@ -120,20 +120,15 @@ impl Application {
         self.port
     }
 
-    /// Runs until the server is stopped, pruning ended sessions and sending due invitation
-    /// reminders in the background.
+    /// Runs until the server is stopped, doing the upkeep of `services::upkeep` in the
+    /// background: at once, then every five minutes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state.clone();
         let pruner = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
             loop {
                 tick.tick().await;
-                if let Err(e) = services::auth::prune_sessions(&state).await {
-                    tracing::warn!(error = %e, "could not prune sessions");
-                }
-                if let Err(e) = services::invitations::run_due(&state).await {
-                    tracing::warn!(error = %e, "could not send invitation reminders");
-                }
+                services::upkeep::run_once(&state).await;
             }
         });
         let mailer = tokio::spawn(services::outbox::run_worker(self.state.clone()));

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod setup;
 pub mod test_email;
 pub mod tokens;
+pub mod upkeep;
 pub mod users;
 
 use crate::db::audit as audit_repo;

@@ -179,6 +179,9 @@ fn seed(db: &Path, cookies: &Path) {
     }
     seed_oidc(&tx, &state);
     tx.commit().expect("commit");
+    // A running server merges the search indexes a few steps at a time (services::upkeep,
+    // at start and every five minutes); the seeded database starts as it would leave them.
+    while onramp::db::user_search::tidy(&conn).expect("tidy") {}
     // No ANALYZE: onramp never runs it, and with statistics (STAT4) SQLite re-plans any
     // statement whose plan a bound value could change.
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
@@ -597,6 +600,9 @@ async fn main() {
     if let Ok(keep) = std::env::var("BENCH_SEED_ONLY") {
         // For profiling by hand: keep the seeded database and stop.
         std::fs::copy(&db, &keep).expect("copy the seeded database");
+        // Its secrets open only with the key file beside it.
+        let key = |p: &Path| format!("{}.key", p.display());
+        std::fs::copy(key(&db), key(Path::new(&keep))).expect("copy the key file");
         eprintln!("seeded database copied to {keep}");
         return;
     }
