@@ -8,9 +8,10 @@
 //! ones. When an index settles the matches (or the status is one only a few users have),
 //! they are read, filtered and sorted whole, which gives an exact total. Otherwise the
 //! words are common: the list walks the usernames in order and keeps the rows that match
-//! until the page is full, and the total says "more than". A walk that reads
-//! [`WALK_BUDGET`] rows without filling its page stops, and the indexes are asked for up to
-//! [`SEARCH_CAP`] + 1 matches, which settles words that are common overall but sparse here.
+//! until the page is full, and the total says "more than" (with a status filter, the
+//! index's matches are counted against it). A walk that reads [`WALK_BUDGET`] rows without
+//! filling its page stops, and the indexes are asked for up to [`SEARCH_CAP`] + 1 matches,
+//! which settles words that are common overall but sparse here.
 
 use super::users::{list_rows, pending_until, UserListRow};
 use crate::domain::user::{SearchWords, StatusFilter};
@@ -265,17 +266,28 @@ pub fn list(
         status,
         Some(StatusFilter::Invited | StatusFilter::InvitationExpired)
     );
+    // The one index that answers for every word, when there is one.
+    let answering = queries
+        .iter()
+        .find_map(|(table, query)| Some((*table, query.as_deref()?)))
+        .filter(|_| one_lookup_for_all);
+    let answer = |more_than| {
+        answering.map(|(table, query)| Answer {
+            table,
+            query,
+            more_than,
+        })
+    };
     let mut found = probe(conn, &queries, PROBE_CAP)?;
     let mut cap = PROBE_CAP;
     if found.settled.is_none() && found.common && !from_tokens {
         // Common words: a page of them usually lies in the next few rows.
-        let more_than = one_lookup_for_all.then_some(cap);
         let walked = walk(
             conn,
             search,
             &cond,
             &cond_args,
-            more_than,
+            answer(cap),
             seek,
             limit,
             Some(WALK_BUDGET),
@@ -297,7 +309,7 @@ pub fn list(
         }
         _ => None,
     };
-    let more_than = (found.common && one_lookup_for_all).then_some(cap);
+    let common_answer = answer(cap).filter(|_| found.common);
     let (ids, total, has_prev, has_next) = match source {
         Some((source, source_arg)) => {
             let mut args: Vec<Value> = source_arg.into_iter().collect();
@@ -318,7 +330,14 @@ pub fn list(
         }
         // Without a budget the walk always ends with a page.
         None => walk(
-            conn, search, &cond, &cond_args, more_than, seek, limit, None,
+            conn,
+            search,
+            &cond,
+            &cond_args,
+            common_answer,
+            seek,
+            limit,
+            None,
         )?
         .unwrap_or((Vec::new(), Total::Exact(0), false, false)),
     };
@@ -446,17 +465,65 @@ fn odd_capital(c: char) -> Option<char> {
 /// A page's ids, the total, and whether rows lie before and after it.
 type Page = (Vec<i64>, Total, bool, bool);
 
+/// The one index that looked up every word of a search, which finds exactly the users the
+/// words match, and found more than `more_than` of them.
+#[derive(Debug, Clone, Copy)]
+struct Answer<'a> {
+    table: &'a str,
+    query: &'a str,
+    more_than: i64,
+}
+
+/// Index matches [`count_by_index`] reads at most before it leaves the count to a walk.
+const INDEX_COUNT_BUDGET: usize = 1000;
+
+/// Counts, up to [`WALK_COUNT_CAP`], the index's matches that pass the status condition,
+/// reading them in id order. That beats walking the usernames when the condition passes most
+/// users; when it reads [`INDEX_COUNT_BUDGET`] matches without settling the count, most fail
+/// it, and it returns `None`: the status's own index then walks fewer rows.
+fn count_by_index(
+    conn: &Connection,
+    answer: Answer<'_>,
+    cond: &str,
+    cond_args: &[Value],
+) -> rusqlite::Result<Option<Total>> {
+    let table = answer.table;
+    // The index drives the join: SQLite would otherwise walk the status's rows and ask the
+    // index about each.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {cond} FROM {table} CROSS JOIN user ON user.id = {table}.rowid
+         WHERE {table} MATCH ?1"
+    ))?;
+    let mut args = vec![Value::from(answer.query.to_owned())];
+    args.extend_from_slice(cond_args);
+    let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+    let (mut read, mut passed) = (0, 0);
+    while let Some(r) = rows.next()? {
+        read += 1;
+        if r.get::<_, bool>(0)? {
+            passed += 1;
+            if passed > WALK_COUNT_CAP {
+                return Ok(Some(capped(passed, false)));
+            }
+        }
+        if read >= INDEX_COUNT_BUDGET {
+            return Ok(None);
+        }
+    }
+    Ok(Some(capped(passed, true)))
+}
+
 /// Walks the usernames in order from `seek`, keeping rows that match, until the page is full.
-/// `more_than` is what an index already counted of the matches, if it counted them all;
-/// otherwise the walk counts. With a `budget`, the walk gives up (`None`) when it reads that
-/// many rows before its page is full.
+/// `answer` is the index that looked up every word, if one did; the total comes from it when
+/// it can, or else from walking. With a `budget`, the walk gives up (`None`) when it reads
+/// that many rows before its page is full.
 #[allow(clippy::too_many_arguments)]
 fn walk(
     conn: &Connection,
     search: &SearchWords,
     cond: &str,
     cond_args: &[Value],
-    more_than: Option<i64>,
+    answer: Option<Answer<'_>>,
     seek: &Seek,
     limit: usize,
     budget: Option<usize>,
@@ -468,10 +535,11 @@ fn walk(
              WHERE {cond}{bound} ORDER BY username {order}"
         )
     };
-    // The index's count stands for everyone; a status filter or unindexed words are counted
-    // by walking.
-    let counted = more_than.filter(|_| everyone);
-    let walk_count = !(search.is_empty() || counted.is_some());
+    // The index's count stands for everyone. With a status filter, a first page that walks
+    // to the end of the status's rows has counted them; otherwise the index's matches are
+    // counted against the filter, or failing that, the rows are walked and counted.
+    let counted = answer.filter(|_| everyone).map(|a| a.more_than);
+    let walk_count = !(search.is_empty() || counted.is_some() || answer.is_some());
     let page_from = |bound: &str, order: &str, name: Option<&str>| {
         let mut args = cond_args.to_vec();
         args.extend(name.map(|n| Value::from(n.to_owned())));
@@ -536,8 +604,13 @@ fn walk(
         } else {
             Total::Exact(n)
         }
-    } else if from_start {
+    } else if from_start && (walk_count || found.exhausted) {
         capped(found.matched, found.exhausted)
+    } else if let Some(total) = match answer {
+        Some(answer) => count_by_index(conn, answer, cond, cond_args)?,
+        None => None,
+    } {
+        total
     } else {
         let all = scan(
             conn,
@@ -713,6 +786,53 @@ mod tests {
         .unwrap();
         assert_eq!(same.total, Total::MoreThan(PROBE_CAP));
         assert_eq!(same.rows[24].user.username, "a0024");
+    }
+
+    #[test]
+    fn a_status_filter_counts_common_words_against_the_index() {
+        let conn = test_connection();
+        for i in 0..150 {
+            let id = add(&conn, &format!("s{i:04}"), "Same", "Name");
+            if i < 70 {
+                crate::db::users::set_active(&conn, id, false).unwrap();
+            }
+        }
+        for i in 0..1000 {
+            add(&conn, &format!("t{i:04}"), "Other", "Name");
+        }
+        let search = SearchWords::parse("same");
+        let page = |status, seek: &Seek| list(&conn, &search, Some(status), seek, 25, 0).unwrap();
+        // The page is walked; the count comes from the index's 150 matches.
+        let enrolled_not = page(StatusFilter::NotEnrolled, &Seek::First);
+        assert_eq!(enrolled_not.total, Total::Exact(80));
+        assert_eq!(enrolled_not.rows[0].user.username, "s0070");
+        let next = page(StatusFilter::NotEnrolled, &Seek::After("s0094".into()));
+        assert_eq!(next.total, Total::Exact(80));
+        assert_eq!(next.rows[0].user.username, "s0095");
+        assert_eq!(
+            page(StatusFilter::Disabled, &Seek::First).total,
+            Total::Exact(70)
+        );
+        // Most matches fail the filter: the index gives up and the walk counts.
+        let name = SearchWords::parse("name");
+        let disabled = list(
+            &conn,
+            &name,
+            Some(StatusFilter::Disabled),
+            &Seek::First,
+            25,
+            0,
+        );
+        assert_eq!(disabled.unwrap().total, Total::Exact(70));
+        let after = Seek::After("s0024".into());
+        let disabled = list(&conn, &name, Some(StatusFilter::Disabled), &after, 25, 0);
+        assert_eq!(disabled.unwrap().total, Total::Exact(70));
+        // More than the cap pass.
+        let not_enrolled = list(&conn, &name, Some(StatusFilter::NotEnrolled), &after, 25, 0);
+        assert_eq!(
+            not_enrolled.unwrap().total,
+            Total::MoreThan(i64::try_from(WALK_COUNT_CAP).unwrap())
+        );
     }
 
     #[test]
