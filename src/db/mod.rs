@@ -14,6 +14,7 @@ pub mod oidc;
 pub mod oidc_tokens;
 pub mod outbox;
 pub mod password_resets;
+pub mod search_probe;
 pub mod sessions;
 pub mod settings;
 pub mod token_cards;

@@ -4,15 +4,17 @@
 //! page exactly however deep it is, and a page costs the same on 100,000 users as on 100.
 //!
 //! A search first asks the trigram indexes for at most [`PROBE_CAP`] + 1 matches:
-//! `user_search` for words of three characters or more, `user_search_short` for shorter
-//! ones. When an index settles the matches (or the status is one only a few users have),
-//! they are read, filtered and sorted whole, which gives an exact total. Otherwise the
-//! words are common: the list walks the usernames in order and keeps the rows that match
-//! until the page is full, and the total says "more than" (with a status filter, the
-//! index's matches are counted against it). A walk that reads [`WALK_BUDGET`] rows without
-//! filling its page stops, and the indexes are asked for up to [`SEARCH_CAP`] + 1 matches,
-//! which settles words that are common overall but sparse here.
+//! `user_search` for words of three characters or more (a long word without its common
+//! ends, see [`search_probe`]), `user_search_short` for shorter ones. When an index settles
+//! the matches (or the status is one only a few users have), they are read, filtered and
+//! sorted whole, which gives an exact total. Otherwise the words are common: the list walks
+//! the usernames in order and keeps the rows that match until the page is full, and the
+//! total says "more than" (with a status filter, the index's matches are counted against
+//! it). A walk that reads [`WALK_BUDGET`] rows without filling its page stops, and the
+//! indexes are asked for up to [`SEARCH_CAP`] + 1 matches, which settles words that are
+//! common overall but sparse here.
 
+use super::search_probe;
 use super::users::{list_rows, pending_until, UserListRow};
 use crate::domain::user::{SearchWords, StatusFilter};
 use rusqlite::types::Value;
@@ -167,6 +169,29 @@ fn index_query(search: &SearchWords, short: bool) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" AND "))
 }
 
+/// The query of `user_search` with each long word narrowed to its less common part
+/// ([`search_probe::narrowed`]), if any word was.
+fn narrowed_query(conn: &Connection, search: &SearchWords) -> rusqlite::Result<Option<String>> {
+    let mut narrowed_any = false;
+    let mut words = Vec::new();
+    for word in search.words().iter().filter(|w| w.chars().count() >= 3) {
+        let Some(spellings) = index_spellings(word) else {
+            continue;
+        };
+        let narrow = match &spellings[..] {
+            [one] => search_probe::narrowed(conn, one)?,
+            _ => None,
+        };
+        narrowed_any |= narrow.is_some();
+        let alternatives: Vec<String> = match narrow {
+            Some(part) => vec![quoted(&part)],
+            None => spellings.iter().map(|s| quoted(s)).collect(),
+        };
+        words.push(format!("({})", alternatives.join(" OR ")));
+    }
+    Ok(narrowed_any.then(|| words.join(" AND ")))
+}
+
 /// A candidate: id, username and the searched fields.
 type Candidate = (i64, String, [String; 3]);
 
@@ -278,7 +303,24 @@ pub fn list(
             more_than,
         })
     };
-    let mut found = probe(conn, &queries, PROBE_CAP)?;
+    // A narrowed query is cheaper, but only settles; when it finds too many, the words'
+    // own queries say how common they are.
+    let narrowed = match narrowed_query(conn, search)? {
+        Some(query) => probe(
+            conn,
+            &[("user_search", Some(query)), queries[1].clone()],
+            PROBE_CAP,
+        )?,
+        None => Probe {
+            settled: None,
+            common: false,
+        },
+    };
+    let mut found = if narrowed.settled.is_some() {
+        narrowed
+    } else {
+        probe(conn, &queries, PROBE_CAP)?
+    };
     let mut cap = PROBE_CAP;
     if found.settled.is_none() && found.common && !from_tokens {
         // Common words: a page of them usually lies in the next few rows.
