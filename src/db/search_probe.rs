@@ -107,7 +107,7 @@ fn count(conn: &Connection, t: &str) -> rusqlite::Result<i64> {
         "SELECT count(*) FROM (SELECT 1 FROM user_search WHERE user_search MATCH ?1 LIMIT ?2)",
     )?
     .query_row(
-        rusqlite::params![format!("\"{}\"", t.replace('"', "\"\"")), COMMON + 1],
+        rusqlite::params![super::user_search::quoted(t), COMMON + 1],
         |r| r.get(0),
     )
 }

@@ -138,7 +138,7 @@ fn index_spellings(word: &str) -> Option<Vec<String>> {
 }
 
 /// An FTS5 string: quoted, quotes doubled.
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
@@ -303,23 +303,18 @@ pub fn list(
             more_than,
         })
     };
-    // A narrowed query is cheaper, but only settles; when it finds too many, the words'
-    // own queries say how common they are.
+    // A narrowed query of the long words is cheaper, but can only settle the matches: when
+    // it finds too many, the words' own queries (both indexes, asked once) say how common.
     let narrowed = match narrowed_query(conn, search)? {
-        Some(query) => probe(
-            conn,
-            &[("user_search", Some(query)), queries[1].clone()],
-            PROBE_CAP,
-        )?,
-        None => Probe {
-            settled: None,
+        Some(query) => probe(conn, &[("user_search", Some(query))], PROBE_CAP)?.settled,
+        None => None,
+    };
+    let mut found = match narrowed {
+        Some(ids) => Probe {
+            settled: Some(ids),
             common: false,
         },
-    };
-    let mut found = if narrowed.settled.is_some() {
-        narrowed
-    } else {
-        probe(conn, &queries, PROBE_CAP)?
+        None => probe(conn, &queries, PROBE_CAP)?,
     };
     let mut cap = PROBE_CAP;
     if found.settled.is_none() && found.common && !from_tokens {
